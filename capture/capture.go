@@ -1,0 +1,222 @@
+// Package capture decides what runtime state is kept: rules select objects
+// and field paths; the result is a set of Captures, the only thing handed on
+// to render. It knows nothing about files or Git.
+package capture
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// ObjectRef identifies an object, version-agnostic for ordering and naming.
+type ObjectRef struct {
+	Group     string
+	Version   string
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// APIVersion is group/version, or version alone for the core group.
+func (r ObjectRef) APIVersion() string {
+	return schema.GroupVersion{Group: r.Group, Version: r.Version}.String()
+}
+
+func (r ObjectRef) String() string {
+	gk := r.Kind
+	if r.Group != "" {
+		gk += "." + r.Group
+	}
+	if r.Namespace == "" {
+		return gk + "/" + r.Name
+	}
+	return gk + "/" + r.Namespace + "/" + r.Name
+}
+
+// Less orders refs by group, kind, namespace and name.
+func (r ObjectRef) Less(o ObjectRef) bool {
+	a := [4]string{r.Group, r.Kind, r.Namespace, r.Name}
+	b := [4]string{o.Group, o.Kind, o.Namespace, o.Name}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// RefOf returns the ref of an object.
+func RefOf(u *unstructured.Unstructured) ObjectRef {
+	gvk := u.GroupVersionKind()
+	return ObjectRef{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+}
+
+// A Capture is the runtime state kept for one object.
+type Capture struct {
+	Ref  ObjectRef
+	Mode Mode
+	// Object holds apiVersion, kind, metadata.name/namespace and the captured
+	// fields (patch mode), or the sanitized whole object (object mode).
+	// It never holds status.
+	Object map[string]any
+	// Status is the captured status subtree, nil when nothing was captured.
+	// Kubernetes ignores status on create, so it is written back by restore.
+	Status map[string]any
+	// Rules names the rules that contributed, sorted.
+	Rules []string
+}
+
+// Empty reports whether the capture holds no runtime state at all.
+func (c Capture) Empty() bool {
+	if c.Mode == ModeObject {
+		return false
+	}
+	return len(c.Status) == 0 && !hasFieldsBeyondIdentity(c.Object)
+}
+
+func hasFieldsBeyondIdentity(o map[string]any) bool {
+	for k, v := range o {
+		switch k {
+		case "apiVersion", "kind":
+		case "metadata":
+			m, _ := v.(map[string]any)
+			for mk := range m {
+				if mk != "name" && mk != "namespace" {
+					return true
+				}
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// Build applies the rules to an object and returns its capture; ok is false
+// when no rule matches or nothing was found at the selected paths.
+func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
+	ref := RefOf(u)
+	c := Capture{Ref: ref, Mode: ModePatch, Object: identity(ref)}
+	var matched []Rule
+	for _, r := range rules {
+		if r.Match.MatchesKind(ref.Group, ref.Kind) && r.MatchesObject(u) {
+			matched = append(matched, r)
+			if r.Mode == ModeObject {
+				c.Mode = ModeObject
+			}
+		}
+	}
+	if len(matched) == 0 {
+		return Capture{}, false
+	}
+	if c.Mode == ModeObject {
+		c.Object = Sanitize(u.Object)
+	}
+	status := map[string]any{}
+	for _, r := range matched {
+		c.Rules = append(c.Rules, r.Name)
+		sel := map[string]any{}
+		for _, p := range r.Fields {
+			p.CopyInto(sel, u.Object)
+		}
+		for _, p := range r.Exclude {
+			p.Delete(sel)
+			if c.Mode == ModeObject {
+				p.Delete(c.Object)
+			}
+		}
+		if s, ok := sel["status"].(map[string]any); ok {
+			mergeInto(status, s)
+		}
+		delete(sel, "status")
+		if c.Mode == ModePatch {
+			mergeInto(c.Object, sel)
+		}
+	}
+	sort.Strings(c.Rules)
+	if len(status) > 0 {
+		c.Status = status
+	}
+	if c.Empty() {
+		return Capture{}, false
+	}
+	return c, true
+}
+
+func identity(ref ObjectRef) map[string]any {
+	md := map[string]any{"name": ref.Name}
+	if ref.Namespace != "" {
+		md["namespace"] = ref.Namespace
+	}
+	return map[string]any{"apiVersion": ref.APIVersion(), "kind": ref.Kind, "metadata": md}
+}
+
+// droppedMetadata are the fields of a live object that must not be recreated
+// from Git: server-assigned identity, bookkeeping, and owner links whose UIDs
+// will differ in a rebuilt cluster (the garbage collector would delete the
+// object).
+var droppedMetadata = []string{
+	"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
+	"ownerReferences", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName",
+}
+
+// droppedAnnotations are written by tools, not by the controllers whose state
+// driftback keeps; Argo CD's tracking id would make Argo CD prune or adopt the
+// object as its own.
+var droppedAnnotations = []string{
+	"kubectl.kubernetes.io/last-applied-configuration",
+	"argocd.argoproj.io/tracking-id",
+}
+
+// Sanitize returns a copy of a whole live object fit to be recreated from Git:
+// no status, no server-assigned metadata, no owner references.
+func Sanitize(obj map[string]any) map[string]any {
+	u := unstructured.Unstructured{Object: obj}
+	out := u.DeepCopy().Object
+	delete(out, "status")
+	md, _ := out["metadata"].(map[string]any)
+	for _, k := range droppedMetadata {
+		delete(md, k)
+	}
+	if ann, ok := md["annotations"].(map[string]any); ok {
+		for _, k := range droppedAnnotations {
+			delete(ann, k)
+		}
+		if len(ann) == 0 {
+			delete(md, "annotations")
+		}
+	}
+	return out
+}
+
+// Sort orders captures by ref, so that everything downstream is deterministic.
+func Sort(cs []Capture) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Ref.Less(cs[j].Ref) })
+}
+
+// Summary counts captures by mode for logs, e.g. "3 patches, 1 object, 2 statuses".
+func Summary(cs []Capture) string {
+	var patches, objects, statuses int
+	for _, c := range cs {
+		if c.Mode == ModeObject {
+			objects++
+		} else if hasFieldsBeyondIdentity(c.Object) {
+			patches++
+		}
+		if c.Status != nil {
+			statuses++
+		}
+	}
+	return strings.Join([]string{plural(patches, "patch", "patches"), plural(objects, "object", "objects"), plural(statuses, "status", "statuses")}, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,135 @@
+// Package live reads captures from a running cluster with client-go.
+package live
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/driftback/driftback/capture"
+)
+
+// Cluster reads a cluster's identity and the objects the rules select.
+type Cluster struct {
+	dyn  dynamic.Interface
+	disc discovery.DiscoveryInterface
+	core kubernetes.Interface
+}
+
+// NewCluster builds the clients from a rest config.
+func NewCluster(cfg *rest.Config) (*Cluster, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	core, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &Cluster{dyn: dyn, disc: core.Discovery(), core: core}, nil
+}
+
+// Identity is the UID of the kube-system namespace: stable for the life of a
+// cluster and different in a rebuilt one.
+func (c *Cluster) Identity(ctx context.Context) (string, error) {
+	ns, err := c.core.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("read cluster identity (namespace kube-system): %w", err)
+	}
+	return string(ns.UID), nil
+}
+
+// Resource is a listable API resource that at least one rule matches.
+type Resource struct {
+	GVR        schema.GroupVersionResource
+	Kind       string
+	Namespaced bool
+}
+
+// Resources discovers the resources the rules match, in their preferred
+// version. Groups that fail discovery (an aggregated API that is down) are
+// logged and skipped rather than failing the whole capture.
+func (c *Cluster) Resources(rules []capture.Rule) ([]Resource, error) {
+	lists, err := c.disc.ServerPreferredResources()
+	if err != nil {
+		if !discovery.IsGroupDiscoveryFailedError(err) || len(lists) == 0 {
+			return nil, fmt.Errorf("discover API resources: %w", err)
+		}
+		slog.Warn("some API groups could not be discovered; their objects are not captured this time", "err", err)
+	}
+	var out []Resource
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			return nil, fmt.Errorf("discover API resources: group version %q: %w", l.GroupVersion, err)
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !hasVerb(r.Verbs, "list") {
+				continue
+			}
+			for _, rule := range rules {
+				if rule.Match.MatchesKind(gv.Group, r.Kind) {
+					out = append(out, Resource{GVR: gv.WithResource(r.Name), Kind: r.Kind, Namespaced: r.Namespaced})
+					break
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GVR.String() < out[j].GVR.String() })
+	return out, nil
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// List lists every object of the resources once and builds their captures,
+// sorted by ref.
+func (c *Cluster) List(ctx context.Context, rules []capture.Rule, res []Resource) ([]capture.Capture, error) {
+	var out []capture.Capture
+	for _, r := range res {
+		err := c.eachObject(ctx, r.GVR, func(u *unstructured.Unstructured) {
+			if cp, ok := capture.Build(rules, u); ok {
+				out = append(out, cp)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	capture.Sort(out)
+	return out, nil
+}
+
+// eachObject lists a resource in pages so a large kind never sits whole in memory.
+func (c *Cluster) eachObject(ctx context.Context, gvr schema.GroupVersionResource, fn func(*unstructured.Unstructured)) error {
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := c.dyn.Resource(gvr).List(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", gvr, err)
+		}
+		for i := range l.Items {
+			fn(&l.Items[i])
+		}
+		if l.GetContinue() == "" {
+			return nil
+		}
+		opts.Continue = l.GetContinue()
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/render"
+)
+
+// publishOptions are the safety switches of a write to Git.
+type publishOptions struct {
+	// adopt lets this cluster write a branch recorded for another cluster.
+	adopt bool
+	// maxDeleteShare is the share of the recorded objects one commit may drop.
+	maxDeleteShare float64
+	// allowDeletions lifts the mass-deletion guard once.
+	allowDeletions bool
+}
+
+// errGuard marks a write refused by a safety rule; nothing was committed.
+var errGuard = errors.New("refused by a safety rule")
+
+// publish renders the captures and commits them under the configured path,
+// verified with krusty against the branch they land on.
+func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string, caps []capture.Capture, opts publishOptions) (gitsync.Result, error) {
+	tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: uid, Resources: cfg.Overlay.Resources})
+	if err != nil {
+		return gitsync.Result{}, err
+	}
+	dir := cfg.Git.Path
+	target := gitsync.Target{
+		Branch: cfg.Git.Branch, BaseBranch: cfg.Git.BaseBranch, Dir: dir,
+		AuthorName: cfg.Git.Author.Name, AuthorEmail: cfg.Git.Author.Email,
+	}
+	return repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
+		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
+			return gitsync.Content{}, err
+		}
+		if err := checkShrink(parent, dir, tree, opts); err != nil {
+			return gitsync.Content{}, err
+		}
+		if err := render.Verify(parent, dir, tree); err != nil {
+			return gitsync.Content{}, fmt.Errorf("the overlay does not build, nothing committed: %w", err)
+		}
+		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(cfg.Cluster, ch) }}, nil
+	})
+}
+
+// checkIdentity refuses to overwrite an overlay another cluster wrote: after
+// a rebuild, the new cluster's partial state must not replace the record of
+// the lost one.
+func checkIdentity(parent fs.FS, dir, uid string, adopt bool) error {
+	b, err := fs.ReadFile(parent, path.Join(dir, render.MetaFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path.Join(dir, render.MetaFile), err)
+	}
+	m, err := render.ParseMeta(b)
+	if err != nil {
+		return err
+	}
+	if m.ClusterUID != uid && !adopt {
+		return fmt.Errorf("%w: %s was written by cluster %q (kube-system UID %s), this is cluster UID %s; restore from it, then pass --adopt to make this cluster its owner",
+			errGuard, dir, m.Cluster, m.ClusterUID, uid)
+	}
+	return nil
+}
+
+// checkShrink stops a commit that would drop more than the allowed share of
+// the objects Git holds, and always one that would drop them all: an empty
+// or half-started cluster must never erase the record.
+func checkShrink(parent fs.FS, dir string, tree render.Tree, opts publishOptions) error {
+	if opts.allowDeletions {
+		return nil
+	}
+	var oldPaths []string
+	err := fs.WalkDir(parent, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			oldPaths = append(oldPaths, strings.TrimPrefix(p, dir+"/"))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	old := render.ObjectKeys(oldPaths)
+	now := render.ObjectKeys(tree.Paths())
+	var gone []string
+	for k := range old {
+		if !now[k] {
+			gone = append(gone, k)
+		}
+	}
+	if len(old) == 0 || len(gone) == 0 {
+		return nil
+	}
+	share := float64(len(gone)) / float64(len(old))
+	if len(now) == 0 || share > opts.maxDeleteShare {
+		sort.Strings(gone)
+		return fmt.Errorf("%w: this commit would drop %d of the %d objects recorded in %s (%.0f%%, limit %.0f%%), e.g. %s; if they are really gone, run again with --allow-deletions",
+			errGuard, len(gone), len(old), dir, share*100, opts.maxDeleteShare*100, gone[0])
+	}
+	return nil
+}
+
+// commitMessage is a subject that counts what changed and a body that lists it.
+func commitMessage(cluster string, changes []gitsync.Change) string {
+	counts := map[gitsync.Op]int{}
+	objs := map[string]bool{}
+	var body strings.Builder
+	for _, c := range changes {
+		counts[c.Op]++
+		for k := range render.ObjectKeys([]string{c.Path}) {
+			objs[k] = true
+		}
+		fmt.Fprintf(&body, "%s %s\n", opSymbol(c.Op), c.Path)
+	}
+	subject := fmt.Sprintf("driftback: record %d object(s) in %s (+%d ~%d -%d files)",
+		len(objs), cluster, counts[gitsync.Added], counts[gitsync.Modified], counts[gitsync.Deleted])
+	return subject + "\n\n" + body.String()
+}
+
+func opSymbol(op gitsync.Op) string {
+	switch op {
+	case gitsync.Added:
+		return "+"
+	case gitsync.Deleted:
+		return "-"
+	default:
+		return "~"
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type globalFlags struct {
+	kubeconfig string
+	logLevel   string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "driftback",
+		Short:         "Keep the runtime state that Git lacks in Git, as a Kustomize overlay",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return setupLogging(cmd, g.logLevel)
+		},
+	}
+	root.PersistentFlags().StringVar(&g.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.AddCommand(newSnapshotCmd(g), newVersionCmd())
+	return root
+}
+
+func setupLogging(cmd *cobra.Command, level string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return fmt.Errorf("--log-level: %q is not allowed: debug, info, warn or error", level)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: l})))
+	return nil
+}
+
+// restConfig loads the cluster connection: an explicit kubeconfig, else the
+// usual loading rules, else the in-cluster service account.
+func (g *globalFlags) restConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if g.kubeconfig != "" {
+		rules.ExplicitPath = g.kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err == nil {
+		return cfg, nil
+	}
+	if g.kubeconfig == "" {
+		if ic, icErr := rest.InClusterConfig(); icErr == nil {
+			return ic, nil
+		}
+	}
+	return nil, fmt.Errorf("load kubeconfig: %w", err)
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print driftback's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "driftback", version)
+		},
+	}
+}

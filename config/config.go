@@ -1,0 +1,287 @@
+// Package config reads driftback's configuration file: which cluster, which
+// Git branch and path, and the rules that decide what runtime state is kept.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftback/driftback/capture"
+)
+
+const (
+	// APIVersion is the only configuration version this driftback reads.
+	APIVersion = "driftback.dev/v1alpha1"
+	// Kind is the kind of the configuration document.
+	Kind = "Config"
+)
+
+// File is the configuration document as written by the user.
+type File struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Cluster    string   `json:"cluster"`
+	Git        Git      `json:"git"`
+	Overlay    Overlay  `json:"overlay"`
+	Rules      []RuleIn `json:"rules"`
+}
+
+// Git says where the overlay is committed.
+type Git struct {
+	// URL of the repository: https://, ssh://, file:// or a local path.
+	URL string `json:"url"`
+	// Branch receives driftback's commits. Default: driftback/<cluster>.
+	Branch string `json:"branch"`
+	// BaseBranch is where a new Branch starts from. Default: main.
+	BaseBranch string `json:"baseBranch"`
+	// Path is the overlay's directory in the repository.
+	// Default: clusters/<cluster>/driftback.
+	Path   string `json:"path"`
+	Author Author `json:"author"`
+}
+
+// Author of driftback's commits.
+type Author struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Overlay configures the rendered kustomization.
+type Overlay struct {
+	// Resources are listed first in the overlay's kustomization.yaml, as
+	// written (usually the base the GitOps tool applies, relative to Path).
+	Resources []string `json:"resources"`
+}
+
+// RuleIn is one capture rule as written.
+type RuleIn struct {
+	Name         string   `json:"name"`
+	Match        MatchIn  `json:"match"`
+	Mode         string   `json:"mode"`
+	Fields       []string `json:"fields"`
+	Exclude      []string `json:"exclude"`
+	IncludeOwned bool     `json:"includeOwned"`
+}
+
+// MatchIn selects objects; see capture.Match.
+type MatchIn struct {
+	APIGroups         []string `json:"apiGroups"`
+	Kinds             []string `json:"kinds"`
+	Namespaces        []string `json:"namespaces"`
+	ExcludeNamespaces []string `json:"excludeNamespaces"`
+	Names             []string `json:"names"`
+	LabelSelector     string   `json:"labelSelector"`
+}
+
+// Config is a validated configuration with defaults applied.
+type Config struct {
+	File
+	Rules []capture.Rule
+}
+
+// Load reads and validates the configuration file at name.
+func Load(name string) (*Config, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// Parse decodes a configuration strictly (unknown fields are errors) and
+// validates it.
+func Parse(data []byte) (*Config, error) {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("not a YAML document: %w", err)
+	}
+	if head.APIVersion != APIVersion {
+		return nil, fmt.Errorf("apiVersion: got %q, allowed: %q", head.APIVersion, APIVersion)
+	}
+	if head.Kind != Kind {
+		return nil, fmt.Errorf("kind: got %q, allowed: %q", head.Kind, Kind)
+	}
+	var f File
+	if err := strictUnmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	return f.validate()
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	j, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return fmt.Errorf("not a YAML document: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		// encoding/json names the field (json: unknown field "x"); say what is allowed.
+		return fmt.Errorf("%w (see docs/config.md for the allowed fields)", err)
+	}
+	return nil
+}
+
+func (f File) validate() (*Config, error) {
+	if f.Cluster == "" {
+		return nil, fmt.Errorf("cluster: required (a short name such as prod-eu1, used in paths and commit messages)")
+	}
+	if !isDNSLabel(f.Cluster) {
+		return nil, fmt.Errorf("cluster: %q is not allowed: use lower-case letters, digits and '-' (at most 63)", f.Cluster)
+	}
+	if f.Git.Branch == "" {
+		f.Git.Branch = "driftback/" + f.Cluster
+	}
+	if f.Git.BaseBranch == "" {
+		f.Git.BaseBranch = "main"
+	}
+	if f.Git.Path == "" {
+		f.Git.Path = "clusters/" + f.Cluster + "/driftback"
+	}
+	clean := path.Clean(strings.Trim(f.Git.Path, "/"))
+	if clean == "." || strings.HasPrefix(clean, "..") {
+		return nil, fmt.Errorf("git.path: %q is not allowed: a directory inside the repository, such as clusters/%s/driftback", f.Git.Path, f.Cluster)
+	}
+	f.Git.Path = clean
+	if f.Git.Author.Name == "" {
+		f.Git.Author.Name = "driftback"
+	}
+	if f.Git.Author.Email == "" {
+		f.Git.Author.Email = "driftback@localhost"
+	}
+	if len(f.Rules) == 0 {
+		return nil, fmt.Errorf("rules: at least one rule is required")
+	}
+	c := &Config{File: f}
+	names := map[string]int{}
+	for i, in := range f.Rules {
+		r, err := in.compile()
+		if err != nil {
+			return nil, fmt.Errorf("rules[%d]: %w", i, err)
+		}
+		if j, dup := names[r.Name]; dup {
+			return nil, fmt.Errorf("rules[%d].name: %q is already used by rules[%d]; names must be unique", i, r.Name, j)
+		}
+		names[r.Name] = i
+		c.Rules = append(c.Rules, r)
+	}
+	return c, nil
+}
+
+func (in RuleIn) compile() (capture.Rule, error) {
+	r := capture.Rule{Name: in.Name, IncludeOwned: in.IncludeOwned}
+	if r.Name == "" {
+		return r, fmt.Errorf("name: required")
+	}
+	switch in.Mode {
+	case "", string(capture.ModePatch):
+		r.Mode = capture.ModePatch
+	case string(capture.ModeObject):
+		r.Mode = capture.ModeObject
+	default:
+		return r, fmt.Errorf("mode: %q is not allowed: patch (default) or object", in.Mode)
+	}
+	m := in.Match
+	if len(m.Kinds) == 0 {
+		return r, fmt.Errorf("match.kinds: at least one kind (or glob) is required")
+	}
+	for _, f := range []struct {
+		name  string
+		globs []string
+	}{{"apiGroups", m.APIGroups}, {"kinds", m.Kinds}, {"namespaces", m.Namespaces}, {"excludeNamespaces", m.ExcludeNamespaces}, {"names", m.Names}} {
+		for j, g := range f.globs {
+			if _, err := path.Match(g, ""); err != nil {
+				return r, fmt.Errorf("match.%s[%d]: %q is not a valid glob: %w", f.name, j, g, err)
+			}
+		}
+	}
+	r.Match = capture.Match{APIGroups: m.APIGroups, Kinds: m.Kinds, Namespaces: m.Namespaces, ExcludeNamespaces: m.ExcludeNamespaces, Names: m.Names}
+	if m.LabelSelector != "" {
+		sel, err := labels.Parse(m.LabelSelector)
+		if err != nil {
+			return r, fmt.Errorf("match.labelSelector: %w", err)
+		}
+		r.Match.Selector = sel
+	}
+	if r.Mode == capture.ModePatch && len(in.Fields) == 0 {
+		return r, fmt.Errorf("fields: patch mode needs at least one field path")
+	}
+	for j, s := range in.Fields {
+		p, err := capture.ParsePath(s)
+		if err != nil {
+			return r, fmt.Errorf("fields[%d]: %w", j, err)
+		}
+		if err := checkFieldRoot(r.Mode, p); err != nil {
+			return r, fmt.Errorf("fields[%d]: %w", j, err)
+		}
+		r.Fields = append(r.Fields, p)
+	}
+	for j, s := range in.Exclude {
+		p, err := capture.ParsePath(s)
+		if err != nil {
+			return r, fmt.Errorf("exclude[%d]: %w", j, err)
+		}
+		r.Exclude = append(r.Exclude, p)
+	}
+	if selectsSecretData(r) {
+		return r, fmt.Errorf("fields: selecting data or stringData of Secrets is not allowed: Secret values never reach Git in clear text")
+	}
+	return r, nil
+}
+
+// checkFieldRoot refuses paths whose captured value could not be written back.
+func checkFieldRoot(mode capture.Mode, p capture.Path) error {
+	switch p.Root() {
+	case "apiVersion", "kind":
+		return fmt.Errorf("%q: apiVersion and kind are always kept; allowed roots: metadata, spec, status and other top-level fields", p)
+	}
+	if p.String() == "metadata" || p.String() == "metadata.name" || p.String() == "metadata.namespace" {
+		return fmt.Errorf("%q: select sub-fields of metadata such as metadata.annotations[\"crossplane.io/external-name\"]", p)
+	}
+	if mode == capture.ModeObject && p.Root() != "status" {
+		return fmt.Errorf("%q: object mode keeps the whole object; its fields may only name status subtrees (status, status.atProvider, ...)", p)
+	}
+	return nil
+}
+
+// selectsSecretData reports whether the rule can capture Secret values.
+func selectsSecretData(r capture.Rule) bool {
+	if !r.Match.MatchesKind("", "Secret") {
+		return false
+	}
+	if r.Mode == capture.ModeObject {
+		return true
+	}
+	for _, p := range r.Fields {
+		if p.Root() == "data" || p.Root() == "stringData" {
+			return true
+		}
+	}
+	return false
+}
+
+func isDNSLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}

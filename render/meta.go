@@ -1,0 +1,43 @@
+package render
+
+import (
+	"fmt"
+
+	"sigs.k8s.io/yaml"
+)
+
+// MetaFile records whose live state the overlay holds.
+const MetaFile = ".driftback.yaml"
+
+// FormatVersion is bumped when the overlay layout changes incompatibly.
+const FormatVersion = 1
+
+// Meta is the content of MetaFile.
+type Meta struct {
+	APIVersion    string `json:"apiVersion"`
+	Kind          string `json:"kind"`
+	FormatVersion int    `json:"formatVersion"`
+	Cluster       string `json:"cluster"`
+	// ClusterUID is the kube-system namespace UID of the cluster that wrote
+	// the overlay; a rebuilt cluster has another one.
+	ClusterUID string `json:"clusterUID"`
+}
+
+func newMeta(l Layout) Meta {
+	return Meta{APIVersion: "driftback.dev/v1alpha1", Kind: "Overlay", FormatVersion: FormatVersion, Cluster: l.Cluster, ClusterUID: l.ClusterUID}
+}
+
+// ParseMeta reads MetaFile.
+func ParseMeta(b []byte) (Meta, error) {
+	var m Meta
+	if err := yaml.UnmarshalStrict(b, &m); err != nil {
+		return Meta{}, fmt.Errorf("parse %s: %w", MetaFile, err)
+	}
+	if m.Kind != "Overlay" || m.ClusterUID == "" {
+		return Meta{}, fmt.Errorf("parse %s: not a driftback overlay record (kind %q, clusterUID %q)", MetaFile, m.Kind, m.ClusterUID)
+	}
+	if m.FormatVersion > FormatVersion {
+		return Meta{}, fmt.Errorf("parse %s: formatVersion %d is newer than this driftback understands (%d); upgrade driftback", MetaFile, m.FormatVersion, FormatVersion)
+	}
+	return m, nil
+}

@@ -1,0 +1,24 @@
+package render
+
+import (
+	"path"
+	"strings"
+)
+
+// ObjectKeys returns the set of objects a list of overlay paths holds state
+// for: <namespace>/<group>_<Kind>/<name>.yaml, whichever directory (patches,
+// resources or status) the files are in.
+func ObjectKeys(paths []string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range paths {
+		dir, rest, ok := strings.Cut(path.Clean(p), "/")
+		if !ok {
+			continue
+		}
+		switch dir {
+		case PatchesDir, ResourcesDir, StatusDir:
+			out[rest] = true
+		}
+	}
+	return out
+}
