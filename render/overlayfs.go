@@ -53,10 +53,10 @@ func (o overlayFS) baseStat(p string) (fs.FileInfo, bool) {
 }
 
 func (o overlayFS) Create(p string) (filesys.File, error) { return o.mem.Create(p) }
-func (o overlayFS) Mkdir(p string) error                   { return o.mem.Mkdir(p) }
-func (o overlayFS) MkdirAll(p string) error                { return o.mem.MkdirAll(p) }
-func (o overlayFS) RemoveAll(p string) error               { return o.mem.RemoveAll(p) }
-func (o overlayFS) WriteFile(p string, b []byte) error     { return o.mem.WriteFile(p, b) }
+func (o overlayFS) Mkdir(p string) error                  { return o.mem.Mkdir(p) }
+func (o overlayFS) MkdirAll(p string) error               { return o.mem.MkdirAll(p) }
+func (o overlayFS) RemoveAll(p string) error              { return o.mem.RemoveAll(p) }
+func (o overlayFS) WriteFile(p string, b []byte) error    { return o.mem.WriteFile(p, b) }
 
 func (o overlayFS) memFile(p string) bool { return o.mem.Exists(p) && !o.mem.IsDir(p) }
 
@@ -216,6 +216,6 @@ func (f fileInfo) Mode() os.FileMode {
 	}
 	return 0o644
 }
-func (f fileInfo) ModTime() time.Time   { return time.Time{} }
-func (f fileInfo) IsDir() bool           { return f.dir }
-func (f fileInfo) Sys() any              { return nil }
+func (f fileInfo) ModTime() time.Time { return time.Time{} }
+func (f fileInfo) IsDir() bool        { return f.dir }
+func (f fileInfo) Sys() any           { return nil }

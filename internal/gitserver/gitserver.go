@@ -1,0 +1,105 @@
+// Package gitserver runs a real Git server for tests: git http-backend behind
+// net/http/cgi on a loopback port, optionally with basic auth.
+package gitserver
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Server serves the bare repositories under Root over smart HTTP.
+type Server struct {
+	Root string
+	// URL is the base URL; a repository named x is at URL + "/x.git".
+	URL      string
+	User     string
+	Password string
+	srv      *httptest.Server
+}
+
+// Options configure a Server.
+type Options struct {
+	// User and Password, when set, are required by basic auth.
+	User, Password string
+}
+
+// New starts a server that stops when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatalf("git --exec-path: %v (is git installed?)", err)
+	}
+	s := &Server{Root: t.TempDir(), User: opts.User, Password: opts.Password}
+	backend := &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + s.Root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			// Allow pushes without REMOTE_USER; auth is checked below.
+			"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
+		},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.User != "" {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != s.User || p != s.Password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.srv.Close)
+	s.URL = s.srv.URL
+	return s
+}
+
+// CreateRepo makes an empty bare repository (default branch main) and
+// returns its URL and its path on disk.
+func (s *Server) CreateRepo(t testing.TB, name string) (url, dir string) {
+	t.Helper()
+	dir = filepath.Join(s.Root, name+".git")
+	Run(t, "", "git", "init", "-q", "--bare", "-b", "main", dir)
+	return s.URL + "/" + name + ".git", dir
+}
+
+// Seed commits files (path → content) on branch of the bare repository at
+// dir with the git CLI, as a person would.
+func Seed(t testing.TB, dir, branch string, files map[string]string) {
+	t.Helper()
+	work := t.TempDir()
+	Run(t, work, "git", "init", "-q", "-b", branch)
+	for p, c := range files {
+		full := filepath.Join(work, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Run(t, work, "git", "add", "-A")
+	Run(t, work, "git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "seed")
+	Run(t, work, "git", "push", "-q", dir, branch)
+}
+
+// Run runs a command and fails the test with its output when it fails.
+func Run(t testing.TB, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
