@@ -1,0 +1,37 @@
+# driftback — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := bin/driftback
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build controlplane test unit vet bench demo tools clean
+
+all: build
+
+build: ## Build the driftback binary into bin/.
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/driftback
+
+tools: ## Install what the tests need from Debian (git), if missing.
+	@bash hack/install-tools.sh
+
+controlplane: tools ## Compile kube-apiserver, kube-controller-manager and etcd once (cached in .cache/).
+	@bash hack/build-controlplane.sh >/dev/null
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test: controlplane vet ## Unit and integration tests against a real control plane and real Git servers.
+	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -count=1 -timeout 30m ./...
+
+unit: ## Only the tests that need no control plane (fast).
+	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/
+
+bench: controlplane ## Benchmarks (memory, CPU, commit cost); see BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+demo: controlplane build ## The main job on an embedded control plane, end to end.
+	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) run ./hack/demo --driftback $(BIN)
+
+clean:
+	rm -rf bin
