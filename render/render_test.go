@@ -1,0 +1,197 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/driftback/driftback/capture"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func sampleCaptures() []capture.Capture {
+	return []capture.Capture{
+		{
+			Ref:  capture.ObjectRef{Group: "infra.example.com", Version: "v1alpha1", Kind: "KubernetesCluster", Namespace: "default", Name: "payments"},
+			Mode: capture.ModePatch,
+			Object: map[string]any{
+				"apiVersion": "infra.example.com/v1alpha1", "kind": "KubernetesCluster",
+				"metadata": map[string]any{"name": "payments", "namespace": "default"},
+			},
+			Status: map[string]any{"apiServerURL": "https://payments.k8s.internal:6443"},
+		},
+		{
+			Ref:  capture.ObjectRef{Group: "s3.aws.upbound.io", Version: "v1beta1", Kind: "Bucket", Name: "logs"},
+			Mode: capture.ModePatch,
+			Object: map[string]any{
+				"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
+				"metadata": map[string]any{"name": "logs", "annotations": map[string]any{"crossplane.io/external-name": "logs-7f3a"}},
+			},
+			Status: map[string]any{"atProvider": map[string]any{"arn": "arn:aws:s3:::logs-7f3a"}},
+		},
+		{
+			Ref:  capture.ObjectRef{Group: "", Version: "v1", Kind: "PersistentVolume", Name: "pv-1"},
+			Mode: capture.ModeObject,
+			Object: map[string]any{
+				"apiVersion": "v1", "kind": "PersistentVolume",
+				"metadata": map[string]any{"name": "pv-1"},
+				"spec":     map[string]any{"capacity": map[string]any{"storage": "1Gi"}, "csi": map[string]any{"driver": "ebs.csi.aws.com", "volumeHandle": "vol-0abc"}},
+			},
+		},
+	}
+}
+
+var sampleLayout = Layout{Cluster: "prod-eu1", ClusterUID: "8c1d1f9e-uid", Resources: []string{"../../../base"}}
+
+func TestRenderGolden(t *testing.T) {
+	tree, err := Render(sampleCaptures(), sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	for _, p := range tree.Paths() {
+		got.WriteString("--- " + p + "\n")
+		got.Write(tree[p])
+	}
+	golden := filepath.Join("testdata", "overlay.golden")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("rendered overlay differs from %s (run with -update after checking):\n%s", golden, got.String())
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	caps := sampleCaptures()
+	first, err := Render(caps, sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same captures in another order render the same bytes.
+	caps[0], caps[2] = caps[2], caps[0]
+	for i := 0; i < 20; i++ {
+		again, err := Render(caps, sampleLayout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, b := range first {
+			if !bytes.Equal(again[p], b) {
+				t.Fatalf("render %d: %s differs", i, p)
+			}
+		}
+		if len(again) != len(first) {
+			t.Fatalf("render %d: %d files, want %d", i, len(again), len(first))
+		}
+	}
+}
+
+func TestRenderRefusesDuplicatesAndMissingIdentity(t *testing.T) {
+	caps := sampleCaptures()
+	if _, err := Render(append(caps, caps[0]), sampleLayout); err == nil || !strings.Contains(err.Error(), "captured twice") {
+		t.Errorf("duplicate capture: err = %v", err)
+	}
+	if _, err := Render(caps, Layout{Cluster: "x"}); err == nil {
+		t.Error("render without a cluster UID should fail")
+	}
+}
+
+// base is a repository holding the team's base next to the overlay.
+func base() fstest.MapFS {
+	return fstest.MapFS{
+		"base/kustomization.yaml": {Data: []byte("resources: [bucket.yaml, cluster.yaml]\n")},
+		"base/bucket.yaml":        {Data: []byte("apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: logs\nspec:\n  forProvider:\n    region: eu-west-1\n")},
+		"base/cluster.yaml":       {Data: []byte("apiVersion: infra.example.com/v1alpha1\nkind: KubernetesCluster\nmetadata:\n  name: payments\n  namespace: default\nspec:\n  type: iks\n")},
+		"other/unrelated.txt":     {Data: []byte("not read")},
+	}
+}
+
+func TestBuildOverBase(t *testing.T) {
+	tree, err := Render(sampleCaptures(), sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Build(base(), "clusters/prod-eu1/driftback", tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"crossplane.io/external-name: logs-7f3a", // the patch applied to the base
+		"region: eu-west-1",                      // the base kept
+		"volumeHandle: vol-0abc",                 // the runtime-only object added
+		"kind: KubernetesCluster",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("build lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "apiServerURL") {
+		t.Errorf("status must not be in the applied overlay (restore writes it):\n%s", out)
+	}
+}
+
+func TestVerifyFails(t *testing.T) {
+	tests := []struct {
+		name string
+		base fstest.MapFS
+		caps []capture.Capture
+		want string
+	}{
+		{name: "base missing", base: fstest.MapFS{}, caps: sampleCaptures(), want: "base"},
+		{name: "patch without a target in the base", base: base(), caps: append(sampleCaptures(), capture.Capture{
+			Ref:  capture.ObjectRef{Group: "s3.aws.upbound.io", Version: "v1beta1", Kind: "Bucket", Name: "not-in-git"},
+			Mode: capture.ModePatch,
+			Object: map[string]any{"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
+				"metadata": map[string]any{"name": "not-in-git", "annotations": map[string]any{"a": "b"}}},
+		}), want: "not-in-git"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, err := Render(tt.caps, sampleLayout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Verify(tt.base, "clusters/prod-eu1/driftback", tree)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Verify error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMetaRoundTrip(t *testing.T) {
+	tree, err := Render(nil, sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMeta(tree[MetaFile])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ClusterUID != sampleLayout.ClusterUID || m.Cluster != sampleLayout.Cluster || m.FormatVersion != FormatVersion {
+		t.Errorf("meta = %+v", m)
+	}
+	for _, bad := range []string{"kind: Other\nclusterUID: x\n", "kind: Overlay\n", "kind: Overlay\nclusterUID: x\nformatVersion: 99\n", "kind: Overlay\nclusterUID: x\nextra: 1\n"} {
+		if _, err := ParseMeta([]byte(bad)); err == nil {
+			t.Errorf("ParseMeta(%q) should fail", bad)
+		}
+	}
+}
+
+func TestObjectKeys(t *testing.T) {
+	got := ObjectKeys([]string{"patches/ns/g_K/a.yaml", "status/ns/g_K/a.yaml", "resources/_cluster/core_PersistentVolume/pv.yaml", "kustomization.yaml", ".driftback.yaml"})
+	if len(got) != 2 || !got["ns/g_K/a.yaml"] || !got["_cluster/core_PersistentVolume/pv.yaml"] {
+		t.Errorf("ObjectKeys = %v", got)
+	}
+}
