@@ -95,9 +95,13 @@ func TestBuild(t *testing.T) {
 			wantOK: false,
 		},
 		{
-			name:  "label selector filters",
-			rules: []Rule{func() Rule { r := rule("xn", ModePatch, externalName); r.Match.Selector = labels.SelectorFromSet(labels.Set{"team": "b"}); return r }()},
-			obj:   bucket(nil), wantOK: false,
+			name: "label selector filters",
+			rules: []Rule{func() Rule {
+				r := rule("xn", ModePatch, externalName)
+				r.Match.Selector = labels.SelectorFromSet(labels.Set{"team": "b"})
+				return r
+			}()},
+			obj: bucket(nil), wantOK: false,
 		},
 		{
 			name: "object mode sanitizes; owned objects opt in",
