@@ -27,6 +27,9 @@ that it builds with kustomize, commits it under git.path on git.branch and
 pushes. With no change in the cluster it makes no commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.maxDeleteShare < 0 || opts.maxDeleteShare > 1 {
+				return fmt.Errorf("--max-delete-share: %v is not allowed: a share from 0 to 1 (0.2 = 20%%)", opts.maxDeleteShare)
+			}
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				return err
