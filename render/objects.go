@@ -7,7 +7,7 @@ import (
 
 // ObjectKeys returns the set of objects a list of overlay paths holds state
 // for: <namespace>/<group>_<Kind>/<name>.yaml, whichever directory (patches,
-// resources or status) the files are in.
+// resources, status or unmatched) the files are in.
 func ObjectKeys(paths []string) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range paths {
@@ -16,7 +16,7 @@ func ObjectKeys(paths []string) map[string]bool {
 			continue
 		}
 		switch dir {
-		case PatchesDir, ResourcesDir, StatusDir:
+		case PatchesDir, ResourcesDir, StatusDir, UnmatchedDir:
 			out[rest] = true
 		}
 	}

@@ -34,6 +34,11 @@ type Layout struct {
 	ClusterUID string
 	// Resources are listed first in kustomization.yaml (usually the base).
 	Resources []string
+	// Base, when set, says which objects Resources define. A patch for an
+	// object the base lacks is written under UnmatchedDir instead, kept for
+	// the record and for restore but not applied (kustomize would refuse the
+	// whole overlay). Nil: every patch target is taken to be in the base.
+	Base *BaseIndex
 }
 
 // Directories of the overlay, one per kind of content.
@@ -41,6 +46,8 @@ const (
 	PatchesDir   = "patches"
 	ResourcesDir = "resources"
 	StatusDir    = "status"
+	// UnmatchedDir holds captured fields of objects the base does not define.
+	UnmatchedDir = "unmatched"
 	// ClusterScopedDir stands in for the namespace of cluster-scoped objects.
 	ClusterScopedDir = "_cluster"
 	// KustomizationFile is the overlay's entry point.
@@ -71,7 +78,14 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
 		case hasPatchFields(c.Object):
-			if err := t.add(path.Join(PatchesDir, rel), c.Object); err != nil {
+			obj, inBase := patchFor(c, l.Base)
+			if !inBase {
+				if err := t.add(path.Join(UnmatchedDir, rel), obj); err != nil {
+					return nil, err
+				}
+				break
+			}
+			if err := t.add(path.Join(PatchesDir, rel), obj); err != nil {
 				return nil, err
 			}
 			k.Patches = append(k.Patches, patch{Path: path.Join(PatchesDir, rel)})
@@ -99,6 +113,29 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 	}
 	t[MetaFile] = append([]byte(header), mb...)
 	return t, nil
+}
+
+// patchFor returns the patch of a capture, addressed as the base addresses
+// the object, and whether the base defines it.
+func patchFor(c capture.Capture, base *BaseIndex) (map[string]any, bool) {
+	if base == nil {
+		return c.Object, true
+	}
+	ns, ok := base.lookup(c.Ref)
+	if !ok || ns == c.Ref.Namespace {
+		return c.Object, ok
+	}
+	obj := make(map[string]any, len(c.Object))
+	for k, v := range c.Object {
+		obj[k] = v
+	}
+	md := map[string]any{}
+	for k, v := range c.Object["metadata"].(map[string]any) {
+		md[k] = v
+	}
+	delete(md, "namespace")
+	obj["metadata"] = md
+	return obj, true
 }
 
 // FileName is <namespace|_cluster>/<group|core>_<Kind>/<name>.yaml.

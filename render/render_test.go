@@ -195,3 +195,49 @@ func TestObjectKeys(t *testing.T) {
 		t.Errorf("ObjectKeys = %v", got)
 	}
 }
+
+func TestRenderAgainstBaseIndex(t *testing.T) {
+	repo := base()
+	// The base leaves the cluster's namespace to the GitOps tool.
+	repo["base/cluster.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: infra.example.com/v1alpha1\nkind: KubernetesCluster\nmetadata:\n  name: payments\nspec:\n  type: iks\n")}
+	dir := "clusters/prod-eu1/driftback"
+	idx, err := IndexBase(repo, dir, sampleLayout.Resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := append(sampleCaptures(),
+		capture.Capture{
+			Ref:  capture.ObjectRef{Group: "s3.aws.upbound.io", Version: "v1beta1", Kind: "Bucket", Name: "not-in-git"},
+			Mode: capture.ModePatch,
+			Object: map[string]any{"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
+				"metadata": map[string]any{"name": "not-in-git", "annotations": map[string]any{"crossplane.io/external-name": "x-1"}}},
+		},
+		capture.Capture{
+			Ref:  capture.ObjectRef{Group: "infra.example.com", Version: "v1alpha1", Kind: "KubernetesCluster", Namespace: "default", Name: "payments"},
+			Mode: capture.ModePatch,
+			Object: map[string]any{"apiVersion": "infra.example.com/v1alpha1", "kind": "KubernetesCluster",
+				"metadata": map[string]any{"name": "payments", "namespace": "default", "annotations": map[string]any{"id": "c-1"}}},
+		},
+	)
+	caps = append(caps[:0], caps[1:]...) // drop the status-only payments capture, replaced above
+	l := sampleLayout
+	l.Base = idx
+	tree, err := Render(caps, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tree["unmatched/_cluster/s3.aws.upbound.io_Bucket/not-in-git.yaml"]; !ok {
+		t.Errorf("a patch for an object the base lacks should be kept under unmatched/; files: %v", tree.Paths())
+	}
+	p := string(tree["patches/default/infra.example.com_KubernetesCluster/payments.yaml"])
+	if p == "" || strings.Contains(p, "namespace:") {
+		t.Errorf("the patch must address the object as the base does (no namespace):\n%s", p)
+	}
+	out, err := Build(repo, dir, tree)
+	if err != nil {
+		t.Fatalf("overlay with an unmatched capture must still build: %v", err)
+	}
+	if !strings.Contains(string(out), "id: c-1") || strings.Contains(string(out), "x-1") {
+		t.Errorf("build should apply the matched patch only:\n%s", out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strings"
@@ -31,10 +32,6 @@ var errGuard = errors.New("refused by a safety rule")
 // publish renders the captures and commits them under the configured path,
 // verified with krusty against the branch they land on.
 func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string, caps []capture.Capture, opts publishOptions) (gitsync.Result, error) {
-	tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: uid, Resources: cfg.Overlay.Resources})
-	if err != nil {
-		return gitsync.Result{}, err
-	}
 	dir := cfg.Git.Path
 	target := gitsync.Target{
 		Branch: cfg.Git.Branch, BaseBranch: cfg.Git.BaseBranch, Dir: dir,
@@ -44,6 +41,18 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
 			return gitsync.Content{}, err
 		}
+		base, err := render.IndexBase(parent, dir, cfg.Overlay.Resources)
+		if err != nil {
+			return gitsync.Content{}, err
+		}
+		tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: uid, Resources: cfg.Overlay.Resources, Base: base})
+		if err != nil {
+			return gitsync.Content{}, err
+		}
+		if n := countUnder(tree, render.UnmatchedDir); n > 0 {
+			slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
+				"objects", n, "dir", path.Join(dir, render.UnmatchedDir))
+		}
 		if err := checkShrink(parent, dir, tree, opts); err != nil {
 			return gitsync.Content{}, err
 		}
@@ -52,6 +61,16 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		}
 		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(cfg.Cluster, ch) }}, nil
 	})
+}
+
+func countUnder(t render.Tree, dir string) int {
+	n := 0
+	for p := range t {
+		if strings.HasPrefix(p, dir+"/") {
+			n++
+		}
+	}
+	return n
 }
 
 // checkIdentity refuses to overwrite an overlay another cluster wrote: after

@@ -1,0 +1,59 @@
+package render
+
+import (
+	"fmt"
+	"io/fs"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftback/driftback/capture"
+)
+
+// BaseIndex records which objects the base (overlay.resources) defines, so a
+// patch is written only for an object kustomize can find: a patch without a
+// target fails the whole build.
+type BaseIndex struct {
+	objects map[baseKey]bool
+}
+
+type baseKey struct{ group, kind, namespace, name string }
+
+// IndexBase builds overlay.resources as they would stand at dir in the
+// repository base and indexes the objects they define.
+func IndexBase(base fs.FS, dir string, resources []string) (*BaseIndex, error) {
+	idx := &BaseIndex{objects: map[baseKey]bool{}}
+	if len(resources) == 0 {
+		return idx, nil
+	}
+	k, err := yaml.Marshal(kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization", Resources: resources})
+	if err != nil {
+		return nil, err
+	}
+	ofs, err := newOverlayFS(base, dir, Tree{KustomizationFile: k})
+	if err != nil {
+		return nil, err
+	}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(ofs, "/"+dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build of overlay.resources %v at %s: %w", resources, dir, err)
+	}
+	for _, r := range m.Resources() {
+		gvk := r.GetGvk()
+		idx.objects[baseKey{gvk.Group, gvk.Kind, r.GetNamespace(), r.GetName()}] = true
+	}
+	return idx, nil
+}
+
+// lookup says whether the base defines ref's object and under which
+// namespace: bases often leave it out and let the GitOps tool set it, and the
+// patch must then leave it out too.
+func (b *BaseIndex) lookup(r capture.ObjectRef) (namespace string, ok bool) {
+	if b.objects[baseKey{r.Group, r.Kind, r.Namespace, r.Name}] {
+		return r.Namespace, true
+	}
+	if r.Namespace != "" && b.objects[baseKey{r.Group, r.Kind, "", r.Name}] {
+		return "", true
+	}
+	return "", false
+}
