@@ -62,7 +62,10 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 		return nil, fmt.Errorf("render: layout needs the cluster name and UID")
 	}
 	t := Tree{}
-	k := kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization"}
+	// Resources is never nil: an overlay of status files only (no base, no
+	// runtime-only object) must still be a kustomization krusty builds, and
+	// krusty rejects one with no field set as "kustomization.yaml is empty".
+	k := kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization", Resources: []string{}}
 	k.Resources = append(k.Resources, l.Resources...)
 	sorted := append([]capture.Capture(nil), caps...)
 	capture.Sort(sorted)
@@ -152,10 +155,11 @@ func FileName(r capture.ObjectRef) string {
 }
 
 type kustomization struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Resources  []string `json:"resources,omitempty"`
-	Patches    []patch  `json:"patches,omitempty"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Resources is always written, as [] when empty (see Render).
+	Resources []string `json:"resources"`
+	Patches   []patch  `json:"patches,omitempty"`
 }
 
 type patch struct {

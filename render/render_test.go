@@ -241,3 +241,34 @@ func TestRenderAgainstBaseIndex(t *testing.T) {
 		t.Errorf("build should apply the matched patch only:\n%s", out)
 	}
 }
+
+// An overlay must build whatever it holds: krusty rejects a kustomization
+// with no field set ("kustomization.yaml is empty"), which an overlay of
+// status files only, or of nothing, used to be.
+func TestRenderedOverlayAlwaysBuilds(t *testing.T) {
+	statusOnly := sampleCaptures()[:1]
+	tests := []struct {
+		name   string
+		caps   []capture.Capture
+		layout Layout
+		want   string // in kustomization.yaml
+	}{
+		{name: "status only, no base", caps: statusOnly, layout: Layout{Cluster: "c", ClusterUID: "u"}, want: "resources: []"},
+		{name: "nothing captured, no base", layout: Layout{Cluster: "c", ClusterUID: "u"}, want: "resources: []"},
+		{name: "nothing captured, a base", layout: sampleLayout, want: "- ../../../base"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, err := Render(tt.caps, tt.layout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k := string(tree[KustomizationFile]); !strings.Contains(k, tt.want) {
+				t.Errorf("kustomization.yaml lacks %q:\n%s", tt.want, k)
+			}
+			if err := Verify(base(), "clusters/prod-eu1/driftback", tree); err != nil {
+				t.Errorf("Verify: %v", err)
+			}
+		})
+	}
+}
