@@ -60,9 +60,12 @@ type Capture struct {
 	Ref  ObjectRef
 	Mode Mode
 	// Object holds apiVersion, kind, metadata.name/namespace and the captured
-	// fields (patch mode), or the sanitized whole object (object mode).
-	// It never holds status.
+	// fields (patch and auto mode), or the sanitized whole object (object
+	// mode). It never holds status.
 	Object map[string]any
+	// Whole is the sanitized whole object in auto mode, written instead of
+	// the patch when the Git base does not define the object; nil otherwise.
+	Whole map[string]any
 	// Status is the captured status subtree, nil when nothing was captured.
 	// Kubernetes ignores status on create, so it is written back by restore.
 	Status map[string]any
@@ -72,7 +75,7 @@ type Capture struct {
 
 // Empty reports whether the capture holds no runtime state at all.
 func (c Capture) Empty() bool {
-	if c.Mode == ModeObject {
+	if c.Mode == ModeObject || c.Mode == ModeAuto && c.Whole != nil {
 		return false
 	}
 	return len(c.Status) == 0 && !hasFieldsBeyondIdentity(c.Object)
@@ -98,6 +101,10 @@ func hasFieldsBeyondIdentity(o map[string]any) bool {
 
 // Build applies the rules to an object and returns its capture; ok is false
 // when no rule matches or nothing was found at the selected paths.
+//
+// u may be a whole object or one stripped by a watcher to what the rules
+// read (see NeedsFor): Build reads only apiVersion, kind, metadata and the
+// paths the matching rules name, unless one of them keeps the whole object.
 func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 	ref := RefOf(u)
 	c := Capture{Ref: ref, Mode: ModePatch, Object: identity(ref)}
@@ -105,17 +112,19 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 	for _, r := range rules {
 		if r.Match.MatchesKind(ref.Group, ref.Kind) && r.MatchesObject(u) {
 			matched = append(matched, r)
-			if r.Mode == ModeObject {
-				c.Mode = ModeObject
+			if r.Mode.weight() > c.Mode.weight() {
+				c.Mode = r.Mode
 			}
 		}
 	}
 	if len(matched) == 0 {
 		return Capture{}, false
 	}
-	if c.Mode == ModeObject {
-		c.Object = Sanitize(u.Object)
+	var whole map[string]any
+	if c.Mode != ModePatch {
+		whole = Sanitize(u.Object)
 	}
+	owners := map[string]*Ownership{}
 	status := map[string]any{}
 	for _, r := range matched {
 		c.Rules = append(c.Rules, r.Name)
@@ -125,26 +134,62 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 		}
 		for _, p := range r.Exclude {
 			p.Delete(sel)
-			if c.Mode == ModeObject {
-				p.Delete(c.Object)
+			if whole != nil {
+				p.Delete(whole)
 			}
+		}
+		dropToolMetadata(sel)
+		if len(r.GitOpsManagers) > 0 {
+			key := strings.Join(r.GitOpsManagers, "\x00")
+			if owners[key] == nil {
+				owners[key] = NewOwnership(u, r.GitOpsManagers)
+			}
+			owners[key].DropApplied(sel)
 		}
 		if s, ok := sel["status"].(map[string]any); ok {
 			mergeInto(status, s)
 		}
 		delete(sel, "status")
-		if c.Mode == ModePatch {
+		if c.Mode != ModeObject {
 			mergeInto(c.Object, sel)
 		}
 	}
 	sort.Strings(c.Rules)
+	pruneEmpty(status)
 	if len(status) > 0 {
 		c.Status = status
+	}
+	pruneEmpty(c.Object)
+	if whole != nil {
+		if c.Mode == ModeObject {
+			c.Object = whole
+		} else {
+			c.Whole = whole
+		}
 	}
 	if c.Empty() {
 		return Capture{}, false
 	}
 	return c, true
+}
+
+// dropToolMetadata removes from a patch selection what Sanitize removes
+// from whole objects: a rule selecting metadata.annotations must not carry
+// the last-applied manifest (for a Secret, its values in clear text) or Argo
+// CD's tracking id into Git.
+func dropToolMetadata(sel map[string]any) {
+	md, ok := sel["metadata"].(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range droppedMetadata {
+		delete(md, k)
+	}
+	if ann, ok := md["annotations"].(map[string]any); ok {
+		for _, k := range droppedAnnotations {
+			delete(ann, k)
+		}
+	}
 }
 
 func identity(ref ObjectRef) map[string]any {
@@ -190,6 +235,8 @@ func Sanitize(obj map[string]any) map[string]any {
 			delete(md, "annotations")
 		}
 	}
+	// Empty maps stay: in a whole object they mean something (emptyDir: {},
+	// a required forProvider: {}).
 	return out
 }
 

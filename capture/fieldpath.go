@@ -154,6 +154,17 @@ func (p Path) CopyInto(dst, src map[string]any) bool {
 	return true
 }
 
+// Present reports whether obj holds a non-empty value at p (for [*], at
+// least one element does): nil, {} and [] count as absent.
+func (p Path) Present(obj map[string]any) bool {
+	v, ok := extract(obj, p.segs)
+	if !ok {
+		return false
+	}
+	_, keep := pruneValue(v)
+	return keep
+}
+
 // Delete removes the values at p from obj, then prunes maps left empty by it.
 func (p Path) Delete(obj map[string]any) {
 	deleteAt(obj, p.segs)

@@ -17,7 +17,24 @@ const (
 	// ModeObject keeps a sanitized whole object that exists only at run time
 	// (a composed Crossplane resource, a bound PV).
 	ModeObject Mode = "object"
+	// ModeAuto keeps both the selected fields and the sanitized whole object;
+	// render writes the patch when the Git base defines the object and the
+	// whole object otherwise. Capture cannot tell (it knows nothing about
+	// Git), and render stays pure by choosing from what it is handed.
+	ModeAuto Mode = "auto"
 )
+
+// weight orders modes when several rules match one object: a whole object
+// subsumes a patch, and auto (which may become a whole object) sits between.
+func (m Mode) weight() int {
+	switch m {
+	case ModeObject:
+		return 2
+	case ModeAuto:
+		return 1
+	}
+	return 0
+}
 
 // A Rule selects objects and the fields of them worth keeping.
 type Rule struct {
@@ -28,12 +45,21 @@ type Rule struct {
 	// and Fields only name the status subtrees to keep.
 	Fields []Path
 	// Exclude removes volatile sub-fields (timestamps, observedGeneration) from
-	// what Fields selected, so that noise never makes a commit.
+	// what Fields selected, so that noise never makes a commit. In object and
+	// auto mode it also applies to the whole object.
 	Exclude []Path
 	// IncludeOwned captures objects that have a controller ownerReference.
 	// They are skipped by default: restoring a child its controller did not
 	// create makes some operators refuse to reconcile (seed 000, CNPG).
 	IncludeOwned bool
+	// OnlyOwned captures only objects that have a controller ownerReference
+	// (composed resources, say); it implies IncludeOwned.
+	OnlyOwned bool
+	// GitOpsManagers name the field managers that apply Git's content
+	// (argocd-controller, kustomize-controller, ...). Selected fields whose
+	// live value one of them applied are already in Git and are not captured
+	// (see managed.go). Empty: every selected field is captured.
+	GitOpsManagers []string
 }
 
 // Match selects objects. Empty lists match everything; group, kind and name
@@ -45,6 +71,10 @@ type Match struct {
 	ExcludeNamespaces []string
 	Names             []string
 	Selector          labels.Selector
+	// HasFields restricts the rule to objects where every path holds a
+	// non-empty value (a bound PVC has spec.volumeName; a served load
+	// balancer has status.loadBalancer.ingress).
+	HasFields []Path
 }
 
 // MatchesKind reports whether the rule applies to objects of group/kind,
@@ -53,8 +83,8 @@ func (m Match) MatchesKind(group, kind string) bool {
 	return globAny(m.APIGroups, group) && globAny(m.Kinds, kind)
 }
 
-// MatchesObject reports whether u passes the rule's namespace, name and label
-// filters. The kind is checked by MatchesKind.
+// MatchesObject reports whether u passes the rule's namespace, name, label,
+// field-presence and ownership filters. The kind is checked by MatchesKind.
 func (r Rule) MatchesObject(u *unstructured.Unstructured) bool {
 	m := r.Match
 	ns := u.GetNamespace()
@@ -70,13 +100,21 @@ func (r Rule) MatchesObject(u *unstructured.Unstructured) bool {
 	if m.Selector != nil && !m.Selector.Matches(labels.Set(u.GetLabels())) {
 		return false
 	}
-	if !r.IncludeOwned && hasControllerOwner(u) {
-		return false
+	for _, p := range m.HasFields {
+		if !p.Present(u.Object) {
+			return false
+		}
 	}
-	return true
+	owned := HasControllerOwner(u)
+	if r.OnlyOwned {
+		return owned
+	}
+	return r.IncludeOwned || !owned
 }
 
-func hasControllerOwner(u *unstructured.Unstructured) bool {
+// HasControllerOwner reports whether a controller manages u: such children
+// are recreated by their controller and are not captured by default.
+func HasControllerOwner(u *unstructured.Unstructured) bool {
 	for _, o := range u.GetOwnerReferences() {
 		if o.Controller != nil && *o.Controller {
 			return true

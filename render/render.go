@@ -74,9 +74,13 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 			return nil, fmt.Errorf("render: %s captured twice", c.Ref)
 		}
 		rel := FileName(c.Ref)
+		whole := c.Object
+		if c.Mode == capture.ModeAuto {
+			whole = c.Whole
+		}
 		switch {
-		case c.Mode == capture.ModeObject:
-			if err := t.add(path.Join(ResourcesDir, rel), c.Object); err != nil {
+		case c.Mode == capture.ModeObject, c.Mode == capture.ModeAuto && whole != nil && !inBase(l.Base, c.Ref):
+			if err := t.add(path.Join(ResourcesDir, rel), whole); err != nil {
 				return nil, err
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
@@ -116,6 +120,16 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 	}
 	t[MetaFile] = append([]byte(header), mb...)
 	return t, nil
+}
+
+// inBase reports whether the base defines the object; with no index every
+// object is taken to be there (an auto capture then stays a patch).
+func inBase(base *BaseIndex, r capture.ObjectRef) bool {
+	if base == nil {
+		return true
+	}
+	_, ok := base.lookup(r)
+	return ok
 }
 
 // patchFor returns the patch of a capture, addressed as the base addresses

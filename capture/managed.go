@@ -1,0 +1,144 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/json"
+	"path"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+)
+
+// LastAppliedAnnotation holds the manifest `kubectl apply` (and Argo CD's
+// client-side apply) last sent: what Git held at that time.
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// DefaultGitOpsManagers are the field managers that write Git's content: Argo
+// CD, Flux's kustomize-controller and kubectl's client-side apply.
+var DefaultGitOpsManagers = []string{"argocd-controller", "kustomize-controller", "kubectl-client-side-apply"}
+
+// Ownership says which fields of one object a GitOps tool applied, read from
+// its managedFields and last-applied-configuration annotation.
+//
+// The rule ("only what Git lacks"): a captured leaf — a scalar, or a list
+// taken whole — is not written when
+//
+//  1. the last-applied-configuration annotation, itself written by a GitOps
+//     manager, holds an equal value at the same path; or
+//  2. a GitOps manager's managedFields entry owns the leaf (for a list: the
+//     list or anything in it) and no other manager's entry does.
+//
+// Everything else is kept: a field a runtime manager co-owns (it asserted the
+// value too), a field no entry owns (defaulted, or written before managed
+// fields existed), a field whose value drifted from the last apply. Entries
+// of every operation and subresource count, status ones included: ownership
+// is read straight from each entry's fieldsV1 with structured-merge-diff,
+// because managedfields.ExtractInto only reads Apply entries.
+type Ownership struct {
+	gitops, runtime *fieldpath.Set
+	// lastApplied is the decoded annotation; nil when absent, unreadable or
+	// not written by a GitOps manager.
+	lastApplied map[string]any
+}
+
+// NewOwnership reads u's managedFields; managers are names or globs.
+// Entries that cannot be parsed are ignored: their fields count as unowned,
+// hence captured, which errs on the side of keeping state.
+func NewOwnership(u *unstructured.Unstructured, managers []string) *Ownership {
+	o := &Ownership{gitops: &fieldpath.Set{}, runtime: &fieldpath.Set{}}
+	for _, e := range u.GetManagedFields() {
+		if e.FieldsV1 == nil {
+			continue
+		}
+		var s fieldpath.Set
+		if err := s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+			continue
+		}
+		if IsGitOpsManager(e.Manager, managers) {
+			o.gitops = o.gitops.Union(&s)
+		} else {
+			o.runtime = o.runtime.Union(&s)
+		}
+	}
+	la := fieldpath.MakePathOrDie("metadata", "annotations", LastAppliedAnnotation)
+	if raw, ok := u.GetAnnotations()[LastAppliedAnnotation]; ok && o.gitops.Has(la) && !o.runtime.Has(la) {
+		var m map[string]any
+		if json.Unmarshal([]byte(raw), &m) == nil {
+			o.lastApplied = m
+		}
+	}
+	return o
+}
+
+// IsGitOpsManager reports whether a field manager name matches the list.
+func IsGitOpsManager(name string, managers []string) bool {
+	for _, g := range managers {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// DropApplied removes, in place, the leaves of sel (a selection shaped like
+// the object) that Git already holds, then prunes maps left empty.
+func (o *Ownership) DropApplied(sel map[string]any) {
+	o.drop(sel, fieldpath.Path{}, o.lastApplied)
+}
+
+func (o *Ownership) drop(m map[string]any, prefix fieldpath.Path, applied map[string]any) {
+	for k, v := range m {
+		p := append(prefix.Copy(), fieldpath.FieldNameElement(k))
+		av, inApplied := applied[k]
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			am, _ := av.(map[string]any)
+			o.drop(sub, p, am)
+			if len(sub) == 0 {
+				delete(m, k)
+			}
+			continue
+		}
+		if inApplied && jsonEqual(av, v) || o.OwnedByGitOpsOnly(p) {
+			delete(m, k)
+		}
+	}
+}
+
+// OwnedByGitOpsOnly reports whether a GitOps manager owns p (or something
+// under it) and no other manager does.
+func (o *Ownership) OwnedByGitOpsOnly(p fieldpath.Path) bool {
+	return owns(o.gitops, p) && !owns(o.runtime, p)
+}
+
+// owns reports whether s holds p or anything under it.
+func owns(s *fieldpath.Set, p fieldpath.Path) bool {
+	if s.Has(p) {
+		return true
+	}
+	for _, pe := range p {
+		var ok bool
+		if s, ok = s.Children.Get(pe); !ok {
+			return false
+		}
+	}
+	return !s.Empty()
+}
+
+// jsonEqual compares a live value with one decoded from JSON, whose numbers
+// are all float64 where the live object has int64.
+func jsonEqual(a, b any) bool {
+	na, errA := normalize(a)
+	nb, errB := normalize(b)
+	return errA == nil && errB == nil && reflect.DeepEqual(na, nb)
+}
+
+func normalize(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
