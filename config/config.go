@@ -25,12 +25,17 @@ const (
 
 // File is the configuration document as written by the user.
 type File struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Cluster    string   `json:"cluster"`
-	Git        Git      `json:"git"`
-	Overlay    Overlay  `json:"overlay"`
-	Rules      []RuleIn `json:"rules"`
+	APIVersion string  `json:"apiVersion"`
+	Kind       string  `json:"kind"`
+	Cluster    string  `json:"cluster"`
+	Git        Git     `json:"git"`
+	Overlay    Overlay `json:"overlay"`
+	// GitOpsManagers are the field managers that apply Git's content; fields
+	// they applied are not captured. Nil: capture.DefaultGitOpsManagers; an
+	// empty list turns the filter off.
+	GitOpsManagers []string   `json:"gitopsManagers"`
+	Presets        []PresetIn `json:"presets"`
+	Rules          []RuleIn   `json:"rules"`
 }
 
 // Git says where the overlay is committed.
@@ -68,6 +73,7 @@ type RuleIn struct {
 	Fields       []string `json:"fields"`
 	Exclude      []string `json:"exclude"`
 	IncludeOwned bool     `json:"includeOwned"`
+	OnlyOwned    bool     `json:"onlyOwned"`
 }
 
 // MatchIn selects objects; see capture.Match.
@@ -78,6 +84,7 @@ type MatchIn struct {
 	ExcludeNamespaces []string `json:"excludeNamespaces"`
 	Names             []string `json:"names"`
 	LabelSelector     string   `json:"labelSelector"`
+	HasFields         []string `json:"hasFields"`
 }
 
 // Config is a validated configuration with defaults applied.
@@ -163,37 +170,68 @@ func (f File) validate() (*Config, error) {
 	if f.Git.Author.Email == "" {
 		f.Git.Author.Email = "driftback@localhost"
 	}
-	if len(f.Rules) == 0 {
-		return nil, fmt.Errorf("rules: at least one rule is required")
+	if len(f.Rules) == 0 && len(f.Presets) == 0 {
+		return nil, fmt.Errorf("rules: at least one rule or preset is required (presets: %s)", strings.Join(capture.Presets(), ", "))
+	}
+	if f.GitOpsManagers == nil {
+		f.GitOpsManagers = capture.DefaultGitOpsManagers
+	}
+	for i, g := range f.GitOpsManagers {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return nil, fmt.Errorf("gitopsManagers[%d]: %q is not allowed: a field manager name or glob such as argocd-controller", i, g)
+		}
 	}
 	c := &Config{File: f}
-	names := map[string]int{}
+	owner := map[string]string{}
+	add := func(where string, r capture.Rule) error {
+		if prev, dup := owner[r.Name]; dup {
+			return fmt.Errorf("%s.name: %q is already used by %s; names must be unique", where, r.Name, prev)
+		}
+		owner[r.Name] = where
+		if field, bad := secretField(r); bad {
+			return fmt.Errorf("%s (rule %q): %s: selecting Secret values is not allowed: they never reach Git in clear text; narrow match.apiGroups/kinds so Secrets are not matched", where, r.Name, field)
+		}
+		r.GitOpsManagers = f.GitOpsManagers
+		c.Rules = append(c.Rules, r)
+		return nil
+	}
+	presets, err := compilePresets(f.Presets)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range presets {
+		if err := add(p.where, p.rule); err != nil {
+			return nil, err
+		}
+	}
 	for i, in := range f.Rules {
+		where := fmt.Sprintf("rules[%d]", i)
 		r, err := in.compile()
 		if err != nil {
-			return nil, fmt.Errorf("rules[%d]: %w", i, err)
+			if in.Name != "" {
+				return nil, fmt.Errorf("%s (rule %q): %w", where, in.Name, err)
+			}
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		if j, dup := names[r.Name]; dup {
-			return nil, fmt.Errorf("rules[%d].name: %q is already used by rules[%d]; names must be unique", i, r.Name, j)
+		if err := add(where, r); err != nil {
+			return nil, err
 		}
-		names[r.Name] = i
-		c.Rules = append(c.Rules, r)
 	}
 	return c, nil
 }
 
 func (in RuleIn) compile() (capture.Rule, error) {
-	r := capture.Rule{Name: in.Name, IncludeOwned: in.IncludeOwned}
+	r := capture.Rule{Name: in.Name, IncludeOwned: in.IncludeOwned || in.OnlyOwned, OnlyOwned: in.OnlyOwned}
 	if r.Name == "" {
 		return r, fmt.Errorf("name: required")
 	}
-	switch in.Mode {
-	case "", string(capture.ModePatch):
+	switch capture.Mode(in.Mode) {
+	case "", capture.ModePatch:
 		r.Mode = capture.ModePatch
-	case string(capture.ModeObject):
-		r.Mode = capture.ModeObject
+	case capture.ModeObject, capture.ModeAuto:
+		r.Mode = capture.Mode(in.Mode)
 	default:
-		return r, fmt.Errorf("mode: %q is not allowed: patch (default) or object", in.Mode)
+		return r, fmt.Errorf("mode: %q is not allowed: patch (default), object or auto", in.Mode)
 	}
 	m := in.Match
 	if len(m.Kinds) == 0 {
@@ -205,7 +243,7 @@ func (in RuleIn) compile() (capture.Rule, error) {
 	}{{"apiGroups", m.APIGroups}, {"kinds", m.Kinds}, {"namespaces", m.Namespaces}, {"excludeNamespaces", m.ExcludeNamespaces}, {"names", m.Names}} {
 		for j, g := range f.globs {
 			if _, err := path.Match(g, ""); err != nil {
-				return r, fmt.Errorf("match.%s[%d]: %q is not a valid glob: %w", f.name, j, g, err)
+				return r, fmt.Errorf("match.%s[%d]: %q is not a valid glob (allowed: names with *, ? and [...] as in path.Match): %w", f.name, j, g, err)
 			}
 		}
 	}
@@ -213,12 +251,19 @@ func (in RuleIn) compile() (capture.Rule, error) {
 	if m.LabelSelector != "" {
 		sel, err := labels.Parse(m.LabelSelector)
 		if err != nil {
-			return r, fmt.Errorf("match.labelSelector: %w", err)
+			return r, fmt.Errorf("match.labelSelector: %q is not allowed (a label selector such as team=a,tier!=dev): %w", m.LabelSelector, err)
 		}
 		r.Match.Selector = sel
 	}
-	if r.Mode == capture.ModePatch && len(in.Fields) == 0 {
-		return r, fmt.Errorf("fields: patch mode needs at least one field path")
+	for j, s := range m.HasFields {
+		p, err := capture.ParsePath(s)
+		if err != nil {
+			return r, fmt.Errorf("match.hasFields[%d]: %w", j, err)
+		}
+		r.Match.HasFields = append(r.Match.HasFields, p)
+	}
+	if r.Mode != capture.ModeObject && len(in.Fields) == 0 {
+		return r, fmt.Errorf("fields: %s mode needs at least one field path", r.Mode)
 	}
 	for j, s := range in.Fields {
 		p, err := capture.ParsePath(s)
@@ -237,10 +282,17 @@ func (in RuleIn) compile() (capture.Rule, error) {
 		}
 		r.Exclude = append(r.Exclude, p)
 	}
-	if selectsSecretData(r) {
-		return r, fmt.Errorf("fields: selecting data or stringData of Secrets is not allowed: Secret values never reach Git in clear text")
-	}
 	return r, nil
+}
+
+// neverCaptured are metadata fields that identify one object in one cluster
+// or belong to tools; they are stripped from every capture, so selecting one
+// is a mistake worth telling.
+var neverCaptured = map[string]bool{
+	"metadata.uid": true, "metadata.resourceVersion": true, "metadata.generation": true,
+	"metadata.creationTimestamp": true, "metadata.managedFields": true, "metadata.ownerReferences": true,
+	"metadata.selfLink": true, "metadata.deletionTimestamp": true, "metadata.deletionGracePeriodSeconds": true,
+	"metadata.generateName": true,
 }
 
 // checkFieldRoot refuses paths whose captured value could not be written back.
@@ -252,26 +304,30 @@ func checkFieldRoot(mode capture.Mode, p capture.Path) error {
 	if p.String() == "metadata" || p.String() == "metadata.name" || p.String() == "metadata.namespace" {
 		return fmt.Errorf("%q: select sub-fields of metadata such as metadata.annotations[\"crossplane.io/external-name\"]", p)
 	}
+	if neverCaptured[p.String()] {
+		return fmt.Errorf("%q: server-assigned and ownership metadata is never captured (a rebuilt cluster assigns its own); allowed: labels, annotations, finalizers and fields outside metadata", p)
+	}
 	if mode == capture.ModeObject && p.Root() != "status" {
 		return fmt.Errorf("%q: object mode keeps the whole object; its fields may only name status subtrees (status, status.atProvider, ...)", p)
 	}
 	return nil
 }
 
-// selectsSecretData reports whether the rule can capture Secret values.
-func selectsSecretData(r capture.Rule) bool {
+// secretField reports whether the rule can capture Secret values, and
+// through which field: data, stringData, or the whole object.
+func secretField(r capture.Rule) (string, bool) {
 	if !r.Match.MatchesKind("", "Secret") {
-		return false
+		return "", false
 	}
-	if r.Mode == capture.ModeObject {
-		return true
+	if r.Mode != capture.ModePatch {
+		return fmt.Sprintf("mode %s (the whole object, data included) with match.kinds %v", r.Mode, r.Match.Kinds), true
 	}
-	for _, p := range r.Fields {
+	for j, p := range r.Fields {
 		if p.Root() == "data" || p.Root() == "stringData" {
-			return true
+			return fmt.Sprintf("fields[%d] %q", j, p), true
 		}
 	}
-	return false
+	return "", false
 }
 
 func isDNSLabel(s string) bool {
