@@ -4,10 +4,13 @@
 package gitsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -15,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -27,6 +31,14 @@ type Repo struct {
 	repo *git.Repository
 	// Now stamps commits; tests replace it.
 	Now func() time.Time
+
+	// secrets are scrubbed from every error.
+	secrets []string
+	// mu serialises Publish: one build-push round at a time per Repo.
+	mu      sync.Mutex
+	tw      *treeWriter
+	states  map[string]*dirState
+	metrics *metrics
 }
 
 // Open prepares an in-memory repository that fetches from and pushes to url
@@ -39,7 +51,20 @@ func Open(url string, auth transport.AuthMethod) (*Repo, error) {
 	if _, err := r.CreateRemote(&gitconfig.RemoteConfig{Name: remoteName, URLs: []string{url}}); err != nil {
 		return nil, fmt.Errorf("add remote %s: %w", redact(url), err)
 	}
-	return &Repo{url: url, auth: auth, repo: r, Now: time.Now}, nil
+	repo := &Repo{url: url, auth: auth, repo: r, secrets: secretsOf(url, auth), Now: time.Now, tw: newTreeWriter(r.Storer), states: map[string]*dirState{}}
+	repo.metrics = newMetrics(func() time.Time { return repo.Now() })
+	return repo, nil
+}
+
+// dirState is the cached listing of dir, kept between publishes so that a
+// repeated whole-map publish does not hash every file again.
+func (r *Repo) dirState(dir string) *dirState {
+	st, ok := r.states[dir]
+	if !ok {
+		st = &dirState{}
+		r.states[dir] = st
+	}
+	return st
 }
 
 // Fetch brings the named branches up to date and returns their tips; a branch
@@ -54,7 +79,7 @@ func (r *Repo) Fetch(ctx context.Context, branches ...string) (map[string]plumbi
 		return map[string]plumbing.Hash{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list refs of %s: %w", redact(r.url), err)
+		return nil, fmt.Errorf("list refs of %s: %w", redact(r.url), r.scrub(err))
 	}
 	want := map[string]bool{}
 	for _, b := range branches {
@@ -74,7 +99,7 @@ func (r *Repo) Fetch(ctx context.Context, branches ...string) (map[string]plumbi
 	}
 	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: r.auth, Force: true})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil, fmt.Errorf("fetch %s from %s: %w", strings.Join(branches, ", "), redact(r.url), err)
+		return nil, fmt.Errorf("fetch %s from %s: %w", strings.Join(branches, ", "), redact(r.url), r.scrub(err))
 	}
 	return tips, nil
 }
@@ -90,34 +115,91 @@ func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 
 // Push sets branch on the remote to commit, which must descend from the
 // branch's current tip there (no force). ErrRejected wraps refusals by the
-// server so callers can fetch and try again.
+// server so callers can fetch and try again; ErrDeclined a hook's refusal.
 func (r *Repo) Push(ctx context.Context, commit plumbing.Hash, branch string) error {
+	return r.push(ctx, commit, branch, plumbing.ZeroHash)
+}
+
+// push updates branch to commit; with a lease it replaces the branch, but
+// only if its tip on the server is still lease (the server checks the old
+// value atomically, so a writer that got there first is never overwritten).
+func (r *Repo) push(ctx context.Context, commit plumbing.Hash, branch string, lease plumbing.Hash) error {
+	// Full ref names: a HEAD:refs/heads/x refspec pushes nothing in go-git.
 	local := plumbing.NewBranchReferenceName(branch)
 	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(local, commit)); err != nil {
 		return fmt.Errorf("set local %s: %w", local, err)
 	}
 	spec := gitconfig.RefSpec(fmt.Sprintf("%s:%s", local, local))
-	err := r.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []gitconfig.RefSpec{spec}, Auth: r.auth})
+	// The server's own words (a hook's reason) arrive on the progress band.
+	var remoteSays bytes.Buffer
+	opts := &git.PushOptions{RemoteName: remoteName, Auth: r.auth, Progress: &remoteSays}
+	if !lease.IsZero() {
+		spec = "+" + spec
+		opts.ForceWithLease = &git.ForceWithLease{RefName: local, Hash: lease}
+	}
+	opts.RefSpecs = []gitconfig.RefSpec{spec}
+	err := r.repo.PushContext(ctx, opts)
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
 		return nil
+	case isDeclined(err):
+		return fmt.Errorf("push %s to %s: %w: %v%s", branch, redact(r.url), ErrDeclined, r.scrub(err), remoteMessage(remoteSays.String()))
 	case isRejection(err):
-		return fmt.Errorf("push %s to %s: %w: %v", branch, redact(r.url), ErrRejected, err)
+		return fmt.Errorf("push %s to %s: %w: %v", branch, redact(r.url), ErrRejected, r.scrub(err))
 	default:
-		return fmt.Errorf("push %s to %s: %w", branch, redact(r.url), err)
+		return fmt.Errorf("push %s to %s: %w", branch, redact(r.url), r.scrub(err))
 	}
 }
 
-// ErrRejected is a push the server refused because the branch moved.
-var ErrRejected = errors.New("push rejected")
-
-// isRejection recognises go-git's plain-string push refusals.
-func isRejection(err error) bool {
-	if errors.Is(err, git.ErrNonFastForwardUpdate) {
-		return true
+// remoteMessage formats what the server printed during a push, if anything.
+func remoteMessage(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
 	}
-	s := err.Error()
-	return strings.Contains(s, "non-fast-forward") || strings.Contains(s, "failed to update ref") || strings.Contains(s, "fetch first")
+	return " (the server said: " + strings.ReplaceAll(s, "\n", "; ") + ")"
+}
+
+// redactedError hides the URL's credentials in an error's text while keeping
+// it for errors.Is: go-git and net/http quote the URL they failed on.
+type redactedError struct {
+	err  error
+	text string
+}
+
+func (e redactedError) Error() string { return e.text }
+func (e redactedError) Unwrap() error { return e.err }
+
+// scrub removes every credential the Repo knows (the URL's password, the
+// auth's password or token) from err's text.
+func (r *Repo) scrub(err error) error {
+	text := err.Error()
+	for _, s := range r.secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "***")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return redactedError{err: err, text: text}
+}
+
+// secretsOf lists the credentials in a URL and an auth method.
+func secretsOf(rawURL string, auth transport.AuthMethod) []string {
+	var out []string
+	if u, err := neturl.Parse(rawURL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, neturl.QueryEscape(p), neturl.PathEscape(p))
+		}
+	}
+	if b, ok := auth.(*githttp.BasicAuth); ok && b.Password != "" {
+		out = append(out, b.Password)
+	}
+	if t, ok := auth.(*githttp.TokenAuth); ok && t.Token != "" {
+		out = append(out, t.Token)
+	}
+	return out
 }
 
 // redact removes credentials from a URL before it reaches a log or an error.

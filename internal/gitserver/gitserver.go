@@ -3,13 +3,14 @@
 package gitserver
 
 import (
+	"net"
 	"net/http"
 	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -20,7 +21,11 @@ type Server struct {
 	URL      string
 	User     string
 	Password string
-	srv      *httptest.Server
+
+	handler http.Handler
+	addr    string
+	mu      sync.Mutex
+	srv     *http.Server
 }
 
 // Options configure a Server.
@@ -46,7 +51,7 @@ func New(t testing.TB, opts Options) *Server {
 			"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
 		},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.User != "" {
 			u, p, ok := r.BasicAuth()
 			if !ok || u != s.User || p != s.Password {
@@ -56,10 +61,39 @@ func New(t testing.TB, opts Options) *Server {
 			}
 		}
 		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(s.srv.Close)
-	s.URL = s.srv.URL
+	})
+	s.addr = "127.0.0.1:0"
+	s.Start(t)
+	t.Cleanup(s.Stop)
+	s.URL = "http://" + s.addr
 	return s
+}
+
+// Stop shuts the server down, closing open connections, as an outage would.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		s.srv.Close()
+		s.srv = nil
+	}
+}
+
+// Start serves again on the same address (the first call picks a port).
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return
+	}
+	l, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		t.Fatalf("git server: listen on %s: %v", s.addr, err)
+	}
+	s.addr = l.Addr().String()
+	s.srv = &http.Server{Handler: s.handler}
+	go s.srv.Serve(l)
 }
 
 // CreateRepo makes an empty bare repository (default branch main) and
@@ -102,4 +136,23 @@ func Run(t testing.TB, dir, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// Hook installs an executable hook (e.g. pre-receive) in the bare
+// repository at dir; an empty script removes it.
+func Hook(t testing.TB, dir, name, script string) {
+	t.Helper()
+	p := filepath.Join(dir, "hooks", name)
+	if script == "" {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,0 +1,178 @@
+package gitsync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/gitserver"
+)
+
+func TestConcurrentWritersBothSurvive(t *testing.T) {
+	for _, mode := range []gitsync.Mode{gitsync.ModeDirect, gitsync.ModeSide} {
+		t.Run(string(mode), func(t *testing.T) {
+			srv := gitserver.New(t, gitserver.Options{})
+			url, repoDir := srv.CreateRepo(t, "fleet")
+			gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+			branch := "driftback/shared"
+			if mode == gitsync.ModeDirect {
+				branch = "main"
+			}
+			const rounds = 4
+			var wg sync.WaitGroup
+			errs := make(chan error, 2*rounds)
+			for w := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := open(t, url)
+					tg := target(branch, "main", fmt.Sprintf("clusters/w%d", w))
+					tg.Mode, tg.Attempts = mode, 50
+					for i := range rounds {
+						_, err := r.Publish(context.Background(), tg, whole(map[string]string{"state.yaml": fmt.Sprintf("w%d round %d", w, i)}))
+						if err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("writer: %v", err)
+			}
+			got, _ := files(t, repoDir, branch)
+			for w := range 2 {
+				if want := fmt.Sprintf("w%d round %d", w, rounds-1); got[fmt.Sprintf("clusters/w%d/state.yaml", w)] != want {
+					t.Errorf("writer %d's last capture is missing: %v", w, got)
+				}
+			}
+			if mode == gitsync.ModeDirect {
+				// Every commit of both writers is in the history.
+				if n := len(history(t, repoDir, branch)); n != 1+2*rounds {
+					t.Errorf("history has %d commits, want %d (seed + every capture)", n, 1+2*rounds)
+				}
+			}
+			gitserver.Run(t, repoDir, "git", "fsck", "--strict", "--no-progress")
+		})
+	}
+}
+
+func TestServerDownThenBack(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{User: "bot", Password: "hunter2-outage"})
+	_, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	logs := captureLogs(t)
+	r, err := gitsync.Open(srv.URL+"/fleet.git", &http.BasicAuth{Username: "bot", Password: "hunter2-outage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := target("driftback/c1", "main", dir)
+	publish(t, r, tg, whole(map[string]string{"a.yaml": "a1"}))
+
+	srv.Stop()
+	tg.Attempts = 1000
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Publish(context.Background(), tg, whole(map[string]string{"a.yaml": "a2"}))
+		done <- err
+	}()
+	eventually(t, 30*time.Second, "failed pushes counted while the server is down", func() bool {
+		return metric(t, r, "driftback_git_push_failures_total") >= 3 && metric(t, r, "driftback_git_pending_seconds") > 0
+	})
+	srv.Start(t)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("publish after the server came back: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the capture did not arrive within 60s of the server coming back")
+	}
+	if got, _ := files(t, repoDir, "driftback/c1"); got[dir+"/a.yaml"] != "a2" {
+		t.Errorf("the capture made while the server was down is missing: %v", got)
+	}
+	if v := metric(t, r, "driftback_git_pending_seconds"); v != 0 {
+		t.Errorf("pending seconds after the push = %v, want 0", v)
+	}
+	if strings.Contains(logs.String(), "hunter2") {
+		t.Errorf("the password reached the logs:\n%s", logs.String())
+	}
+}
+
+func TestHookRejectionIsPermanentAndLosesNothing(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	gitserver.Hook(t, repoDir, "pre-receive", `echo "policy: no pushes today" >&2; exit 1`)
+	r := open(t, url)
+	tg := target("driftback/c1", "main", dir)
+	tg.Attempts = 50
+	_, err := r.Publish(context.Background(), tg, whole(map[string]string{"a.yaml": "a1"}))
+	if !errors.Is(err, gitsync.ErrDeclined) {
+		t.Fatalf("err = %v, want ErrDeclined", err)
+	}
+	if n := metric(t, r, "driftback_git_push_failures_total"); n != 1 {
+		t.Errorf("a hook's refusal was tried %v times, want once", n)
+	}
+	if r.PendingSince().IsZero() {
+		t.Error("the refused change is not reported as pending")
+	}
+	// Once the policy allows it, the same change goes through.
+	gitserver.Hook(t, repoDir, "pre-receive", "")
+	publish(t, r, tg, whole(map[string]string{"a.yaml": "a1"}))
+	if got, _ := files(t, repoDir, "driftback/c1"); got[dir+"/a.yaml"] != "a1" {
+		t.Errorf("capture missing after the hook was lifted: %v", got)
+	}
+}
+
+func TestCredentialsNeverLeak(t *testing.T) {
+	const secret = "s3cr3t-Pa55word"
+	srv := gitserver.New(t, gitserver.Options{User: "bot", Password: "the-right-one"})
+	srv.CreateRepo(t, "fleet")
+	tests := []struct {
+		name string
+		url  string
+		auth *http.BasicAuth
+		down bool
+	}{
+		{name: "wrong password in the URL", url: strings.Replace(srv.URL, "http://", "http://bot:"+secret+"@", 1) + "/fleet.git"},
+		{name: "wrong password as basic auth", url: srv.URL + "/fleet.git", auth: &http.BasicAuth{Username: "bot", Password: secret}},
+		{name: "server down, password in the URL", url: strings.Replace(srv.URL, "http://", "http://bot:"+secret+"@", 1) + "/fleet.git", down: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := captureLogs(t)
+			if tc.down {
+				srv.Stop()
+				defer srv.Start(t)
+			}
+			var r *gitsync.Repo
+			var err error
+			if tc.auth != nil {
+				r, err = gitsync.Open(tc.url, tc.auth)
+			} else {
+				r, err = gitsync.Open(tc.url, nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := target("driftback/c1", "main", dir)
+			tg.Attempts = 2
+			_, err = r.Publish(context.Background(), tg, whole(map[string]string{"a.yaml": "a1"}))
+			if err == nil {
+				t.Fatal("publish with bad credentials succeeded")
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
+				t.Errorf("the password leaked:\nerror: %v\nlogs: %s", err, logs.String())
+			}
+		})
+	}
+}
