@@ -50,6 +50,14 @@ type Git struct {
 	// Default: clusters/<cluster>/driftback.
 	Path   string `json:"path"`
 	Author Author `json:"author"`
+	// Committer defaults to Author.
+	Committer Author `json:"committer"`
+	// Mode is side (Branch follows BaseBranch's tip plus Path, the default
+	// when they differ) or direct (commits appended to Branch, never forced).
+	Mode string `json:"mode"`
+	// MessageTemplate is a Go text/template for commit messages; see
+	// docs/gitsync.md for the fields it can use.
+	MessageTemplate string `json:"messageTemplate"`
 }
 
 // Author of driftback's commits.
@@ -169,6 +177,26 @@ func (f File) validate() (*Config, error) {
 	}
 	if f.Git.Author.Email == "" {
 		f.Git.Author.Email = "driftback@localhost"
+	}
+	if f.Git.Committer.Name == "" {
+		f.Git.Committer.Name = f.Git.Author.Name
+	}
+	if f.Git.Committer.Email == "" {
+		f.Git.Committer.Email = f.Git.Author.Email
+	}
+	switch f.Git.Mode {
+	case "":
+		f.Git.Mode = "side"
+		if f.Git.Branch == f.Git.BaseBranch {
+			f.Git.Mode = "direct"
+		}
+	case "side":
+		if f.Git.Branch == f.Git.BaseBranch {
+			return nil, fmt.Errorf("git.mode: side is not allowed when git.branch is the base branch %q (driftback never forces it): use direct, or another branch", f.Git.BaseBranch)
+		}
+	case "direct":
+	default:
+		return nil, fmt.Errorf("git.mode: %q is not allowed: side (follow git.baseBranch, the default) or direct (append, never force)", f.Git.Mode)
 	}
 	if len(f.Rules) == 0 && len(f.Presets) == 0 {
 		return nil, fmt.Errorf("rules: at least one rule or preset is required (presets: %s)", strings.Join(capture.Presets(), ", "))

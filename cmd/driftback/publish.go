@@ -33,11 +33,7 @@ var errGuard = errors.New("refused by a safety rule")
 // verified with krusty against the branch they land on.
 func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string, caps []capture.Capture, opts publishOptions) (gitsync.Result, error) {
 	dir := cfg.Git.Path
-	target := gitsync.Target{
-		Branch: cfg.Git.Branch, BaseBranch: cfg.Git.BaseBranch, Dir: dir,
-		AuthorName: cfg.Git.Author.Name, AuthorEmail: cfg.Git.Author.Email,
-	}
-	return repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
+	return repo.Publish(ctx, gitTarget(cfg), func(parent fs.FS) (gitsync.Content, error) {
 		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
 			return gitsync.Content{}, err
 		}
@@ -61,6 +57,21 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		}
 		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(cfg.Cluster, ch) }}, nil
 	})
+}
+
+// gitTarget is where and how the overlay is committed.
+func gitTarget(cfg *config.Config) gitsync.Target {
+	mode := gitsync.Mode(cfg.Git.Mode)
+	if cfg.Git.Branch == cfg.Git.BaseBranch {
+		// --branch may name the base branch after the config chose side
+		// mode; the base branch is only ever appended to.
+		mode = gitsync.ModeDirect
+	}
+	return gitsync.Target{
+		Branch: cfg.Git.Branch, BaseBranch: cfg.Git.BaseBranch, Dir: cfg.Git.Path, Mode: mode,
+		AuthorName: cfg.Git.Author.Name, AuthorEmail: cfg.Git.Author.Email,
+		CommitterName: cfg.Git.Committer.Name, CommitterEmail: cfg.Git.Committer.Email,
+	}
 }
 
 func countUnder(t render.Tree, dir string) int {

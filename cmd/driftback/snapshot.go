@@ -18,6 +18,7 @@ func newSnapshotCmd(g *globalFlags) *cobra.Command {
 		repoURL    string
 		branch     string
 		opts       = publishOptions{maxDeleteShare: 0.2}
+		gf         gitFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -65,7 +66,7 @@ pushes. With no change in the cluster it makes no commit.`,
 				return err
 			}
 			slog.Info("captured", "resources", len(res), "objects", len(caps), "summary", capture.Summary(caps))
-			repo, err := gitsync.Open(cfg.Git.URL, nil)
+			repo, err := openRepo(cfg.Git.URL, &gf)
 			if err != nil {
 				return err
 			}
@@ -88,5 +89,19 @@ pushes. With no change in the cluster it makes no commit.`,
 	f.BoolVar(&opts.adopt, "adopt", false, "write a branch recorded for another cluster (after a rebuild, once restored)")
 	f.BoolVar(&opts.allowDeletions, "allow-deletions", false, "let this commit drop more than --max-delete-share of the recorded objects")
 	f.Float64Var(&opts.maxDeleteShare, "max-delete-share", 0.2, "largest share (0-1) of recorded objects one commit may drop")
+	gf.addFlags(f)
 	return cmd
+}
+
+// openRepo opens the repository at url with the credentials of the flags.
+func openRepo(url string, gf *gitFlags) (*gitsync.Repo, error) {
+	a, err := gf.auth()
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.Method(url)
+	if err != nil {
+		return nil, err
+	}
+	return gitsync.Open(url, m)
 }

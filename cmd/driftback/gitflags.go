@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/driftback/driftback/gitsync"
+)
+
+// gitFlags are the Git credentials flags, shared by every command that
+// pushes (snapshot, run). Secrets are read from files (a mounted Secret),
+// never from flag values, so they stay out of process listings and logs.
+type gitFlags struct {
+	usernameFile         string
+	passwordFile         string
+	sshKeyFile           string
+	sshKeyPassphraseFile string
+	knownHostsFile       string
+	secretDir            string
+	insecureIgnoreHost   bool
+}
+
+func (g *gitFlags) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&g.usernameFile, "git-username-file", "", "file holding the HTTPS username")
+	f.StringVar(&g.passwordFile, "git-password-file", "", "file holding the HTTPS password or token")
+	f.StringVar(&g.sshKeyFile, "git-ssh-key-file", "", "file holding the SSH private key (ssh:// URLs)")
+	f.StringVar(&g.sshKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
+	f.StringVar(&g.knownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
+	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, ssh-privatekey (or identity), known_hosts; the flags above take precedence")
+	f.BoolVar(&g.insecureIgnoreHost, "git-insecure-ignore-host-key", false, "do not verify the SSH server's host key (unsafe: anyone on the path can pose as the server)")
+}
+
+// secretDirKeys are the file names read from --git-secret-dir, in the
+// conventions of kubernetes.io/basic-auth and kubernetes.io/ssh-auth Secrets
+// (and Flux's "identity").
+var secretDirKeys = map[string][]string{
+	"username":   {"username"},
+	"password":   {"password"},
+	"sshKey":     {"ssh-privatekey", "identity"},
+	"knownHosts": {"known_hosts"},
+}
+
+// auth reads the credentials the flags point at.
+func (g *gitFlags) auth() (gitsync.Auth, error) {
+	var a gitsync.Auth
+	user, err := g.read("--git-username-file", g.usernameFile, "username")
+	if err != nil {
+		return a, err
+	}
+	pass, err := g.read("--git-password-file", g.passwordFile, "password")
+	if err != nil {
+		return a, err
+	}
+	key, err := g.read("--git-ssh-key-file", g.sshKeyFile, "sshKey")
+	if err != nil {
+		return a, err
+	}
+	phrase, err := g.read("--git-ssh-key-passphrase-file", g.sshKeyPassphraseFile, "")
+	if err != nil {
+		return a, err
+	}
+	a.Username = strings.TrimSpace(user)
+	// A trailing newline is an artefact of `echo > file`, not part of the secret.
+	a.Password = strings.TrimRight(pass, "\r\n")
+	a.SSHKey = []byte(key)
+	a.SSHKeyPassphrase = strings.TrimRight(phrase, "\r\n")
+	a.InsecureIgnoreHostKey = g.insecureIgnoreHost
+	a.KnownHostsFile = g.knownHostsFile
+	if a.KnownHostsFile == "" && g.secretDir != "" {
+		if p := filepath.Join(g.secretDir, "known_hosts"); exists(p) {
+			a.KnownHostsFile = p
+		}
+	}
+	return a, nil
+}
+
+// read returns the content of the flag's file, else of the secret folder's
+// file for key; "" when neither is set.
+func (g *gitFlags) read(flag, file, key string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			// The path is named, never the content.
+			return "", fmt.Errorf("%s: %w", flag, err)
+		}
+		return string(b), nil
+	}
+	if g.secretDir == "" || key == "" {
+		return "", nil
+	}
+	for _, name := range secretDirKeys[key] {
+		b, err := os.ReadFile(filepath.Join(g.secretDir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("--git-secret-dir: %w", err)
+		}
+		return string(b), nil
+	}
+	return "", nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
