@@ -1,0 +1,39 @@
+package restore
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Print writes one line per object that needed (or needs) work, every
+// failure, and the totals.
+func (s Summary) Print(w io.Writer) {
+	for _, r := range s.Results {
+		switch r.Outcome {
+		case AlreadyEqual:
+			continue
+		case Missing, Failed:
+			fmt.Fprintf(w, "%-13s %s: %v\n", r.Outcome, r.Object, r.Err)
+		default:
+			fmt.Fprintf(w, "%-13s %s (%d field(s))\n", r.Outcome, r.Object, len(r.Fields))
+			for _, l := range r.Fields {
+				fmt.Fprintf(w, "    %s = %s\n", l.Path, short(l.Value))
+			}
+		}
+	}
+	fmt.Fprintf(w, "restore: %d restored, %d would restore, %d already equal, %d missing, %d failed (%s)\n",
+		s.Count(Restored), s.Count(WouldRestore), s.Count(AlreadyEqual), s.Count(Missing), s.Count(Failed), s.Elapsed.Round(time.Millisecond))
+}
+
+// short prints a value on one line, cut when long.
+func short(v any) string {
+	s := fmt.Sprintf("%v", v)
+	if str, ok := v.(string); ok {
+		s = fmt.Sprintf("%q", str)
+	}
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}

@@ -1,0 +1,167 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+)
+
+// Options tune a restore.
+type Options struct {
+	// Wait is how long to wait for objects that do not exist yet (the GitOps
+	// tool may still be applying the overlay). Zero: one pass, no waiting.
+	Wait time.Duration
+	// Poll is the pause between passes over the missing objects. Default 500ms.
+	Poll time.Duration
+	// DryRun reports what would be written and writes nothing.
+	DryRun bool
+	// FieldManager names the writer of the status. Default "driftback-restore".
+	FieldManager string
+}
+
+// Outcome is what a restore did for one object.
+type Outcome string
+
+// The outcomes of an object's restore.
+const (
+	Restored     Outcome = "restored"
+	WouldRestore Outcome = "would restore"
+	AlreadyEqual Outcome = "already equal"
+	Missing      Outcome = "missing"
+	Failed       Outcome = "failed"
+)
+
+// Result is the restore of one captured status.
+type Result struct {
+	Object  string
+	Outcome Outcome
+	// Fields are the captured leaves that were (or would be) written.
+	Fields []Leaf
+	Err    error
+}
+
+// Summary is every result of a restore, sorted by object.
+type Summary struct {
+	Results []Result
+	Elapsed time.Duration
+}
+
+// Count returns how many objects had outcome o.
+func (s Summary) Count(o Outcome) int {
+	n := 0
+	for _, r := range s.Results {
+		if r.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every captured status is now in the cluster (or would
+// be, in a dry run).
+func (s Summary) OK() bool { return s.Count(Missing) == 0 && s.Count(Failed) == 0 }
+
+// Restore writes each captured status file into the live object's status,
+// waiting up to opts.Wait for objects that do not exist yet. Only leaves
+// missing or different are written; a write that loses a race with another
+// writer is retried on the fresh object. Running it twice writes nothing the
+// second time.
+func Restore(ctx context.Context, c *Cluster, files []File, opts Options) Summary {
+	if opts.Poll <= 0 {
+		opts.Poll = 500 * time.Millisecond
+	}
+	if opts.FieldManager == "" {
+		opts.FieldManager = "driftback-restore"
+	}
+	start := time.Now()
+	deadline := start.Add(opts.Wait)
+	pending := files
+	var results []Result
+	for {
+		var missing []File
+		var last []Result
+		for _, f := range pending {
+			r := restoreOne(ctx, c, f, opts)
+			if r.Outcome == Missing {
+				missing = append(missing, f)
+				last = append(last, r)
+				continue
+			}
+			results = append(results, r)
+		}
+		pending = missing
+		if len(pending) == 0 || !time.Now().Add(opts.Poll).Before(deadline) || ctx.Err() != nil {
+			results = append(results, last...)
+			break
+		}
+		// A kind unknown to the mapper may be a CRD applied meanwhile.
+		c.Mapper.Reset()
+		slog.Debug("waiting for objects to restore", "missing", len(pending), "left", time.Until(deadline).Round(time.Second))
+		select {
+		case <-ctx.Done():
+		case <-time.After(opts.Poll):
+		}
+	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Object < results[j].Object })
+	return Summary{Results: results, Elapsed: time.Since(start)}
+}
+
+func restoreOne(ctx context.Context, c *Cluster, f File, opts Options) Result {
+	r := Result{Object: f.Describe()}
+	want, ok := f.Object.Object["status"].(map[string]any)
+	if !ok {
+		r.Outcome, r.Err = Failed, fmt.Errorf("%s holds no status map", f.Path)
+		return r
+	}
+	res, err := c.resource(f.Object, f.Namespace())
+	if meta.IsNoMatchError(err) {
+		r.Outcome, r.Err = Missing, err
+		return r
+	}
+	if err != nil {
+		r.Outcome, r.Err = Failed, err
+		return r
+	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := res.Get(ctx, f.Object.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		got := live.Object["status"]
+		r.Fields = differing("status", got, want)
+		if len(r.Fields) == 0 {
+			r.Outcome = AlreadyEqual
+			return nil
+		}
+		if opts.DryRun {
+			r.Outcome = WouldRestore
+			return nil
+		}
+		live.Object["status"] = merge(got, want)
+		_, err = res.UpdateStatus(ctx, live, metav1.UpdateOptions{FieldManager: opts.FieldManager})
+		if apierrors.IsNotFound(err) {
+			// The object exists (we just read it): its kind has no status
+			// subresource, so status is written with the object itself.
+			_, err = res.Update(ctx, live, metav1.UpdateOptions{FieldManager: opts.FieldManager})
+		}
+		if err == nil {
+			r.Outcome = Restored
+		}
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		r.Outcome, r.Err, r.Fields = Missing, errors.New("object not found"), nil
+	case err != nil:
+		r.Outcome, r.Err = Failed, fmt.Errorf("write status of %s: %w", r.Object, err)
+	}
+	return r
+}

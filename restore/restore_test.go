@@ -1,0 +1,192 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/driftback/driftback/internal/testenv"
+)
+
+// cp is the real control plane this package's integration tests share.
+var cp *testenv.ControlPlane
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cp, err = testenv.Start(filepath.Join(root, "testdata", "crds")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cp.Stop()
+	return m.Run()
+}
+
+var clusterGVR = schema.GroupVersionResource{Group: "infra.example.com", Version: "v1alpha1", Resource: "kubernetesclusters"}
+
+const statusFile = `apiVersion: infra.example.com/v1alpha1
+kind: KubernetesCluster
+metadata:
+  name: %[1]s
+  namespace: default
+status:
+  apiServerURL: https://%[1]s.k8s.internal:6443
+  masterVersion: 1.28.23
+  nodes: 3
+  conditions:
+  - type: Ready
+    status: "True"
+`
+
+func overlayWith(names ...string) fstest.MapFS {
+	fsys := fstest.MapFS{
+		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
+		"o/.driftback.yaml":    {Data: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: lost\nclusterUID: uid-a\n")},
+	}
+	for _, n := range names {
+		fsys["o/status/default/infra.example.com_KubernetesCluster/"+n+".yaml"] = &fstest.MapFile{Data: []byte(fmt.Sprintf(statusFile, n))}
+	}
+	return fsys
+}
+
+// createCluster creates the object as the GitOps tool would: without status,
+// then an operator's partial status (a condition with a timestamp).
+func createCluster(t *testing.T, c *Cluster, name string) {
+	t.Helper()
+	if err := newCluster(c, name, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newCluster creates the object; withStatus also writes a partial status as
+// an operator would.
+func newCluster(c *Cluster, name string, withStatus bool) error {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "infra.example.com/v1alpha1", "kind": "KubernetesCluster",
+		"metadata": map[string]any{"name": name, "namespace": "default"},
+		"spec":     map[string]any{"type": "iks"},
+		"status":   map[string]any{"apiServerURL": "ignored-on-create"},
+	}}
+	created, err := c.Dyn.Resource(clusterGVR).Namespace("default").Create(context.Background(), u, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	if _, found, _ := unstructured.NestedString(created.Object, "status", "apiServerURL"); found {
+		return fmt.Errorf("the apiserver kept status on create; the test premise is wrong")
+	}
+	if !withStatus {
+		return nil
+	}
+	created.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "False", "lastTransitionTime": "2026-01-01T00:00:00Z"}}}
+	if _, err := c.Dyn.Resource(clusterGVR).Namespace("default").UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("write status of %s: %w", name, err)
+	}
+	return nil
+}
+
+func liveStatus(t *testing.T, c *Cluster, name string) map[string]any {
+	t.Helper()
+	u, err := c.Dyn.Resource(clusterGVR).Namespace("default").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := unstructured.NestedMap(u.Object, "status")
+	return s
+}
+
+func TestRestore(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ov, err := ReadOverlay(overlayWith("r-present", "r-late", "r-never"), "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.Meta.ClusterUID != "uid-a" || len(ov.Status) != 3 {
+		t.Fatalf("overlay read wrong: %+v", ov)
+	}
+	createCluster(t, c, "r-present")
+
+	// Dry run: says what it would do, writes nothing.
+	dry := Restore(ctx, c, ov.Status[1:2], Options{DryRun: true})
+	if dry.Count(WouldRestore) != 1 || !dry.OK() {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	if _, ok := liveStatus(t, c, "r-present")["apiServerURL"]; ok {
+		t.Fatal("dry run wrote the status")
+	}
+
+	// r-late appears while restore waits (the GitOps tool is still
+	// applying); r-never never does.
+	created := make(chan error, 1)
+	go func() { created <- newCluster(c, "r-late", false) }()
+	sum := Restore(ctx, c, ov.Status, Options{Wait: 3 * time.Second, Poll: 100 * time.Millisecond})
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sum.Print(&out)
+	t.Log(out.String())
+	if sum.Count(Restored) != 2 || sum.Count(Missing) != 1 || sum.OK() {
+		t.Fatalf("restore: want 2 restored and r-never missing:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "missing       KubernetesCluster.infra.example.com/default/r-never") {
+		t.Errorf("the summary does not name the missing object:\n%s", out.String())
+	}
+	for _, n := range []string{"r-present", "r-late"} {
+		s := liveStatus(t, c, n)
+		conds := s["conditions"].([]any)
+		cond := conds[0].(map[string]any)
+		if s["apiServerURL"] != "https://"+n+".k8s.internal:6443" || s["nodes"] != int64(3) || cond["status"] != "True" {
+			t.Errorf("%s status after restore = %v", n, s)
+		}
+		if n == "r-present" && cond["lastTransitionTime"] != "2026-01-01T00:00:00Z" {
+			t.Errorf("%s: a live field the capture excluded was dropped: %v", n, cond)
+		}
+	}
+
+	// Idempotent: a second run finds everything equal and writes nothing.
+	before, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
+	again := Restore(ctx, c, ov.Status[:2], Options{})
+	after, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
+	if again.Count(AlreadyEqual) != 2 || !again.OK() || before.GetResourceVersion() != after.GetResourceVersion() {
+		t.Errorf("second restore: %+v, resourceVersion %s -> %s", again, before.GetResourceVersion(), after.GetResourceVersion())
+	}
+}
+
+func TestRestoreUnknownKindIsMissing(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"o/kustomization.yaml":                            {Data: []byte("resources: []\n")},
+		"o/status/_cluster/nope.example.com_Thing/x.yaml": {Data: []byte("apiVersion: nope.example.com/v1\nkind: Thing\nmetadata:\n  name: x\nstatus:\n  a: b\n")},
+	}
+	ov, err := ReadOverlay(fsys, "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := Restore(context.Background(), c, ov.Status, Options{Wait: 300 * time.Millisecond, Poll: 100 * time.Millisecond})
+	if sum.Count(Missing) != 1 || sum.OK() {
+		t.Errorf("a kind the cluster does not serve (CRD not applied yet) must count as missing: %+v", sum)
+	}
+}
