@@ -1,0 +1,120 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/driftback/driftback/render"
+)
+
+// DrillOptions tune a drill.
+type DrillOptions struct {
+	// Apply tunes the server-side apply of the built overlay.
+	Apply ApplyOptions
+	// Restore tunes the status restore.
+	Restore Options
+}
+
+// DrillReport is what a drill did and found.
+type DrillReport struct {
+	Meta    render.Meta
+	Applied []string
+	Restore Summary
+	Verify  Verification
+	// Phases times each step; RTO is their sum, from the first read of the
+	// overlay to the last field verified.
+	Phases []Phase
+	RTO    time.Duration
+	// Err is a failure that stopped or spoiled the drill (an apply error).
+	Err error
+}
+
+// Phase is one timed step of a drill.
+type Phase struct {
+	Name    string
+	Elapsed time.Duration
+}
+
+// OK reports whether the cluster was rebuilt with every captured field.
+func (r *DrillReport) OK() bool {
+	return r.Err == nil && r.Restore.OK() && len(r.Verify.Mismatches) == 0
+}
+
+// Drill rebuilds a scratch cluster from the overlay at dir of fsys alone, as
+// Argo CD or Flux plus `driftback restore` would after losing a cluster:
+// kustomize build (krusty), server-side apply, status restore, then a check
+// of every captured field.
+func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOptions) *DrillReport {
+	r := &DrillReport{}
+	start := time.Now()
+	mark := func(name string, t time.Time) { r.Phases = append(r.Phases, Phase{name, time.Since(t)}) }
+	defer func() { r.RTO = time.Since(start) }()
+
+	t := time.Now()
+	ov, err := ReadOverlay(fsys, dir)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Meta = ov.Meta
+	built, err := render.Build(fsys, dir, render.Tree{})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	objs, err := SplitYAML(built)
+	if err != nil {
+		r.Err = fmt.Errorf("read the kustomize build: %w", err)
+		return r
+	}
+	mark("build", t)
+
+	t = time.Now()
+	r.Applied, r.Err = Apply(ctx, c, objs, opts.Apply)
+	mark("apply", t)
+
+	t = time.Now()
+	r.Restore = Restore(ctx, c, ov.Status, opts.Restore)
+	mark("restore", t)
+
+	t = time.Now()
+	r.Verify = Verify(ctx, c, ov)
+	mark("verify", t)
+	return r
+}
+
+// Print writes the drill report.
+func (r *DrillReport) Print(w io.Writer) {
+	if r.Meta.ClusterUID != "" {
+		fmt.Fprintf(w, "overlay of cluster %s (UID %s)\n", r.Meta.Cluster, r.Meta.ClusterUID)
+	}
+	fmt.Fprintf(w, "applied:   %d object(s) (server-side apply)\n", len(r.Applied))
+	if r.Err != nil {
+		fmt.Fprintf(w, "error:     %v\n", r.Err)
+	}
+	r.Restore.Print(w)
+	fmt.Fprintf(w, "verified:  %d field(s) of %d object(s), %d mismatch(es)\n", r.Verify.Fields, r.Verify.Objects, len(r.Verify.Mismatches))
+	for _, m := range r.Verify.Mismatches {
+		fmt.Fprintf(w, "  MISMATCH %s %s: want %s, got %s\n", m.Object, m.Path, short(m.Want), gotString(m.Got))
+	}
+	fmt.Fprint(w, "phases:   ")
+	for _, p := range r.Phases {
+		fmt.Fprintf(w, " %s %s", p.Name, p.Elapsed.Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
+	verdict := "PASS"
+	if !r.OK() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "RTO:       %s (overlay read to last field verified)\ndrill:     %s\n", r.RTO.Round(time.Millisecond), verdict)
+}
+
+func gotString(v any) string {
+	if v == nil {
+		return "(absent)"
+	}
+	return short(v)
+}
