@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/gitsync"
+)
+
+// overlaySource says where restore and drill read the overlay: a branch of a
+// repository and the overlay's directory in it. The config file supplies
+// what the flags leave out.
+type overlaySource struct {
+	configPath string
+	repoURL    string
+	branch     string
+	dir        string
+}
+
+func (s *overlaySource) resolve() error {
+	if s.repoURL != "" && s.branch != "" && s.dir != "" {
+		return nil
+	}
+	cfg, err := config.Load(s.configPath)
+	if err != nil {
+		return fmt.Errorf("%w (or give --repo, --branch and --path)", err)
+	}
+	if s.repoURL == "" {
+		s.repoURL = cfg.Git.URL
+	}
+	if s.branch == "" {
+		s.branch = cfg.Git.Branch
+	}
+	if s.dir == "" {
+		s.dir = cfg.Git.Path
+	}
+	if s.repoURL == "" {
+		return fmt.Errorf("git.url: required (in the config or as --repo)")
+	}
+	return nil
+}
+
+// open fetches the branch and returns its tree as a file system; only the
+// wiring here knows Git, restore reads an fs.FS.
+func (s *overlaySource) open(ctx context.Context) (fs.FS, plumbing.Hash, error) {
+	repo, err := gitsync.Open(s.repoURL, nil)
+	if err != nil {
+		return nil, plumbing.ZeroHash, err
+	}
+	tips, err := repo.Fetch(ctx, s.branch)
+	if err != nil {
+		return nil, plumbing.ZeroHash, err
+	}
+	h, ok := tips[s.branch]
+	if !ok {
+		return nil, plumbing.ZeroHash, fmt.Errorf("branch %s not found in the repository", s.branch)
+	}
+	c, err := repo.Commit(h)
+	if err != nil {
+		return nil, plumbing.ZeroHash, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", h, err)
+	}
+	return gitsync.TreeFS(t), h, nil
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/driftback/driftback/restore"
+)
+
+func newDrillCmd(g *globalFlags) *cobra.Command {
+	var (
+		src  overlaySource
+		opts restore.DrillOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Rebuild a scratch cluster from the Git branch alone and check every captured field",
+		Long: `drill proves the branch is enough to rebuild the cluster. Against a scratch
+cluster (--kubeconfig) it builds the overlay with kustomize, applies it the
+way Flux does (server-side apply, field manager driftback-drill, forced; CRDs
+and Namespaces first, waited for), runs the status restore, then checks every
+captured field (patches, resources, status) in the cluster against Git. It
+prints the mismatches and the time taken (RTO) and exits non-zero on any
+mismatch. Never point it at a production cluster: it applies with force.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := src.resolve(); err != nil {
+				return err
+			}
+			rc, err := g.restConfig()
+			if err != nil {
+				return err
+			}
+			cl, err := restore.NewCluster(rc)
+			if err != nil {
+				return err
+			}
+			fsys, commit, err := src.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, commit, rc.Host)
+			r := restore.Drill(cmd.Context(), cl, fsys, src.dir, opts)
+			r.Print(cmd.OutOrStdout())
+			if !r.OK() {
+				return errors.New("drill failed: the branch does not rebuild the cluster (see above)")
+			}
+			return nil
+		},
+	}
+	src.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.DurationVar(&opts.Restore.Wait, "wait", 2*time.Minute, "how long to wait for objects before restoring their status")
+	f.DurationVar(&opts.Apply.Wait, "crd-wait", time.Minute, "how long to wait for applied CRDs to be established")
+	return cmd
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/driftback/driftback/restore"
+)
+
+func (s *overlaySource) addFlags(f *pflag.FlagSet) {
+	f.StringVarP(&s.configPath, "config", "c", "driftback.yaml", "configuration file (gives the repository, branch and path the flags leave out)")
+	f.StringVar(&s.repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
+	f.StringVar(&s.branch, "branch", "", "branch holding the overlay (overrides git.branch)")
+	f.StringVar(&s.dir, "path", "", "overlay directory in the repository (overrides git.path)")
+}
+
+func newRestoreCmd(g *globalFlags) *cobra.Command {
+	var (
+		src  overlaySource
+		opts restore.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "restore",
+		Short: "Write the captured status from the Git branch back into the cluster",
+		Long: `restore reads the overlay from the branch and, for every captured status
+file, waits (up to --wait) for the object to exist, then writes the captured
+status through the /status subresource: Kubernetes ignores status on create,
+so Argo CD or Flux alone cannot bring it back. Only fields missing or
+different are written; running it again changes nothing. It exits non-zero
+when an object is still missing or a write failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := src.resolve(); err != nil {
+				return err
+			}
+			rc, err := g.restConfig()
+			if err != nil {
+				return err
+			}
+			cl, err := restore.NewCluster(rc)
+			if err != nil {
+				return err
+			}
+			fsys, commit, err := src.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ov, err := restore.ReadOverlay(fsys, src.dir)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "overlay %s at %s (%s, commit %.12s): %d status file(s)\n",
+				src.dir, src.branch, describeMeta(ov), commit, len(ov.Status))
+			sum := restore.Restore(cmd.Context(), cl, ov.Status, opts)
+			sum.Print(cmd.OutOrStdout())
+			if !sum.OK() {
+				return errors.New("restore incomplete: see the missing and failed objects above")
+			}
+			return nil
+		},
+	}
+	src.addFlags(cmd.Flags())
+	cmd.Flags().DurationVar(&opts.Wait, "wait", 5*time.Minute, "how long to wait for objects the GitOps tool has not created yet")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would be written and write nothing")
+	return cmd
+}
+
+func describeMeta(o *restore.Overlay) string {
+	if o.Meta.ClusterUID == "" {
+		return "no cluster record"
+	}
+	return fmt.Sprintf("written by cluster %s, UID %s", o.Meta.Cluster, o.Meta.ClusterUID)
+}
