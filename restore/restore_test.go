@@ -126,7 +126,8 @@ func TestRestore(t *testing.T) {
 	createCluster(t, c, "r-present")
 
 	// Dry run: says what it would do, writes nothing.
-	dry := Restore(ctx, c, ov.Status[1:2], Options{DryRun: true})
+	present, late := ov.Status[2], ov.Status[0] // sorted by path: r-late, r-never, r-present
+	dry := Restore(ctx, c, []File{present}, Options{DryRun: true})
 	if dry.Count(WouldRestore) != 1 || !dry.OK() {
 		t.Fatalf("dry run: %+v", dry)
 	}
@@ -165,7 +166,7 @@ func TestRestore(t *testing.T) {
 
 	// Idempotent: a second run finds everything equal and writes nothing.
 	before, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
-	again := Restore(ctx, c, ov.Status[:2], Options{})
+	again := Restore(ctx, c, []File{present, late}, Options{})
 	after, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
 	if again.Count(AlreadyEqual) != 2 || !again.OK() || before.GetResourceVersion() != after.GetResourceVersion() {
 		t.Errorf("second restore: %+v, resourceVersion %s -> %s", again, before.GetResourceVersion(), after.GetResourceVersion())

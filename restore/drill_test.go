@@ -1,0 +1,128 @@
+package restore
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// drillRepo is a repository with a base (a Namespace, a CRD that the
+// cluster does not have yet and an object of it) and an overlay that patches
+// the object, adds a runtime-only object and records their status.
+func drillRepo(extraStatus string) fstest.MapFS {
+	fsys := fstest.MapFS{
+		"base/kustomization.yaml": {Data: []byte("resources: [ns.yaml, crd.yaml, widget.yaml]\n")},
+		"base/ns.yaml":            {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: drill\n")},
+		"base/crd.yaml": {Data: []byte(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.drill.example.com
+spec:
+  group: drill.example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`)},
+		"base/widget.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nspec:\n  size: 2\n")},
+		"o/kustomization.yaml": {Data: []byte(`resources: [../base, resources/drill/drill.example.com_Widget/runtime.yaml]
+patches:
+- path: patches/drill/drill.example.com_Widget/w.yaml
+`)},
+		"o/.driftback.yaml": {Data: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: lost\nclusterUID: uid-a\n")},
+		"o/patches/drill/drill.example.com_Widget/w.yaml": {Data: []byte(`apiVersion: drill.example.com/v1
+kind: Widget
+metadata:
+  name: w
+  namespace: drill
+  annotations:
+    example.com/external-id: w-123
+`)},
+		"o/resources/drill/drill.example.com_Widget/runtime.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: runtime\n  namespace: drill\n  labels: {composed: \"yes\"}\nspec:\n  size: 1\n")},
+		"o/status/drill/drill.example.com_Widget/w.yaml":          {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nstatus:\n  endpoint: https://w.internal\n  replicas: 2\n")},
+	}
+	if extraStatus != "" {
+		fsys["o/status/drill/drill.example.com_Widget/ghost.yaml"] = &fstest.MapFile{Data: []byte(extraStatus)}
+	}
+	return fsys
+}
+
+func TestDrill(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := Drill(ctx, c, drillRepo(""), "o", DrillOptions{Restore: Options{Wait: 5 * time.Second}})
+	var out strings.Builder
+	r.Print(&out)
+	t.Log(out.String())
+	if !r.OK() {
+		t.Fatalf("drill failed:\n%s", out.String())
+	}
+	// 4 objects applied; verified: 1 patch leaf + 2 resource leaves (label, size) + 2 status leaves.
+	if len(r.Applied) != 4 || r.Verify.Objects != 3 || r.Verify.Fields != 5 || r.Restore.Count(Restored) != 1 {
+		t.Errorf("applied %v, verified %d fields of %d objects, restore %+v", r.Applied, r.Verify.Fields, r.Verify.Objects, r.Restore)
+	}
+	for _, want := range []string{"applied:   4 object(s)", "verified:  5 field(s) of 3 object(s), 0 mismatch(es)", "RTO:", "drill:     PASS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	gvr := schema.GroupVersionResource{Group: "drill.example.com", Version: "v1", Resource: "widgets"}
+	w, err := c.Dyn.Resource(gvr).Namespace("drill").Get(ctx, "w", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mf := w.GetManagedFields(); len(mf) == 0 || mf[0].Manager != "driftback-drill" {
+		t.Errorf("applied object's managers = %v, want driftback-drill", mf)
+	}
+
+	// A second drill on the same cluster changes nothing and passes.
+	again := Drill(ctx, c, drillRepo(""), "o", DrillOptions{})
+	if !again.OK() || again.Restore.Count(AlreadyEqual) != 1 {
+		t.Errorf("second drill: ok=%v restore=%+v err=%v", again.OK(), again.Restore, again.Err)
+	}
+}
+
+func TestDrillReportsMismatches(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A status recorded for an object the overlay does not create.
+	ghost := "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: ghost\n  namespace: drill\nstatus:\n  endpoint: x\n"
+	r := Drill(context.Background(), c, drillRepo(ghost), "o", DrillOptions{Restore: Options{Wait: 200 * time.Millisecond, Poll: 50 * time.Millisecond}})
+	var out strings.Builder
+	r.Print(&out)
+	if r.OK() || len(r.Verify.Mismatches) != 1 || r.Verify.Mismatches[0].Path != "(object)" {
+		t.Fatalf("want one mismatch for the missing object:\n%s", out.String())
+	}
+	for _, want := range []string{"MISMATCH Widget.drill.example.com/drill/ghost (object): want \"exists\", got (absent)", "drill:     FAIL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestSplitYAML(t *testing.T) {
+	objs, err := SplitYAML([]byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  n: \"1\"\n"))
+	if err != nil || len(objs) != 2 || objs[1].GetKind() != "ConfigMap" {
+		t.Fatalf("SplitYAML = %v, %v", objs, err)
+	}
+	if _, err := SplitYAML([]byte("apiVersion: v1\nkind: ConfigMap\n")); err == nil {
+		t.Error("an object without a name should fail")
+	}
+}
