@@ -9,9 +9,11 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/render"
 )
@@ -24,6 +26,8 @@ type publishOptions struct {
 	maxDeleteShare float64
 	// allowDeletions lifts the mass-deletion guard once.
 	allowDeletions bool
+	// message renders commit messages (describe.Template).
+	message *template.Template
 }
 
 // errGuard marks a write refused by a safety rule; nothing was committed.
@@ -55,7 +59,7 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		if err := render.Verify(parent, dir, tree); err != nil {
 			return gitsync.Content{}, fmt.Errorf("the overlay does not build, nothing committed: %w", err)
 		}
-		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(cfg.Cluster, ch) }}, nil
+		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(opts.message, cfg.Cluster, ch) }}, nil
 	})
 }
 
@@ -146,30 +150,24 @@ func checkShrink(parent fs.FS, dir string, tree render.Tree, opts publishOptions
 	return nil
 }
 
-// commitMessage is a subject that counts what changed and a body that lists it.
-func commitMessage(cluster string, changes []gitsync.Change) string {
-	counts := map[gitsync.Op]int{}
-	objs := map[string]bool{}
-	var body strings.Builder
-	for _, c := range changes {
-		counts[c.Op]++
-		for k := range render.ObjectKeys([]string{c.Path}) {
-			objs[k] = true
-		}
-		fmt.Fprintf(&body, "%s %s\n", opSymbol(c.Op), c.Path)
+// commitMessage describes the changes with the configured template: a
+// subject that counts what changed, a body with each field's old → new.
+func commitMessage(t *template.Template, cluster string, changes []gitsync.Change) string {
+	r := describe.Describe(cluster, fileChanges(changes))
+	msg, err := describe.Message(t, r)
+	if err != nil {
+		// The template was checked at start; a failure here must not lose
+		// the capture, so fall back to the default message.
+		slog.Warn("commit message template failed, using the default message", "error", err)
+		return r.Subject + "\n\n" + r.Body
 	}
-	subject := fmt.Sprintf("driftback: record %d object(s) in %s (+%d ~%d -%d files)",
-		len(objs), cluster, counts[gitsync.Added], counts[gitsync.Modified], counts[gitsync.Deleted])
-	return subject + "\n\n" + body.String()
+	return msg
 }
 
-func opSymbol(op gitsync.Op) string {
-	switch op {
-	case gitsync.Added:
-		return "+"
-	case gitsync.Deleted:
-		return "-"
-	default:
-		return "~"
+func fileChanges(changes []gitsync.Change) []describe.FileChange {
+	out := make([]describe.FileChange, len(changes))
+	for i, c := range changes {
+		out[i] = describe.FileChange{Path: c.Path, Op: string(c.Op), Old: c.Old, New: c.New}
 	}
+	return out
 }

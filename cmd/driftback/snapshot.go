@@ -19,6 +19,7 @@ func newSnapshotCmd(g *globalFlags) *cobra.Command {
 		branch     string
 		opts       = publishOptions{maxDeleteShare: 0.2}
 		gf         gitFlags
+		msgFlags   messageFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -66,6 +67,9 @@ pushes. With no change in the cluster it makes no commit.`,
 				return err
 			}
 			slog.Info("captured", "resources", len(res), "objects", len(caps), "summary", capture.Summary(caps))
+			if opts.message, err = msgFlags.template(cfg); err != nil {
+				return err
+			}
 			repo, err := openRepo(cfg.Git.URL, &gf)
 			if err != nil {
 				return err
@@ -76,10 +80,10 @@ pushes. With no change in the cluster it makes no commit.`,
 			}
 			if result.Commit.IsZero() {
 				fmt.Fprintf(cmd.OutOrStdout(), "no change: %s already holds the live state\n", cfg.Git.Branch)
-				return nil
+				return msgFlags.writeSummary(cfg.Cluster, nil)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "committed %s to %s (%d files changed)\n", result.Commit, cfg.Git.Branch, len(result.Changes))
-			return nil
+			return msgFlags.writeSummary(cfg.Cluster, result.Changes)
 		},
 	}
 	f := cmd.Flags()
@@ -90,6 +94,7 @@ pushes. With no change in the cluster it makes no commit.`,
 	f.BoolVar(&opts.allowDeletions, "allow-deletions", false, "let this commit drop more than --max-delete-share of the recorded objects")
 	f.Float64Var(&opts.maxDeleteShare, "max-delete-share", 0.2, "largest share (0-1) of recorded objects one commit may drop")
 	gf.addFlags(f)
+	msgFlags.addFlags(f)
 	return cmd
 }
 

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/driftback/driftback/internal/gitserver"
+)
+
+// runCLIAll runs driftback in process and returns stdout and stderr (logs).
+func runCLIAll(args ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetArgs(append([]string{"--kubeconfig", kubeconfig}, args...))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
+	const password = "pa55-w0rd-from-a-file"
+	srv := gitserver.New(t, gitserver.Options{User: "bot", Password: password})
+	_, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{
+		"base/kustomization.yaml": "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":        strings.ReplaceAll(bucketBase, "%s", "sum-logs"),
+	})
+	applyBucket(t, dynamic.NewForConfigOrDie(cp.Config), "sum-logs", "logs-5e1f", "arn:aws:s3:::logs-5e1f")
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	user, pass, wrong := write("user", "bot\n"), write("pass", password+"\n"), write("wrong", "not-"+password+"\n")
+	cfg := snapshotConfig(t, "sum")
+	url := srv.URL + "/fleet.git"
+	summaryFile := filepath.Join(dir, "summary.md")
+
+	t.Run("wrong password: clear error, nothing leaks", func(t *testing.T) {
+		out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", wrong)
+		if err == nil {
+			t.Fatal("snapshot with a wrong password succeeded")
+		}
+		if !strings.Contains(err.Error(), "authentication") && !strings.Contains(err.Error(), "authorization") {
+			t.Errorf("error does not say authentication failed: %v", err)
+		}
+		for _, s := range []string{err.Error(), out, logs} {
+			if strings.Contains(s, password) {
+				t.Errorf("the password leaked: %s", s)
+			}
+		}
+	})
+
+	out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", pass,
+		"--summary-file", summaryFile, "--message-template", "{{.Subject}}\n\n{{.Body}}\nReviewed-by: nobody yet\n")
+	if err != nil {
+		t.Fatalf("snapshot: %v\n%s", err, logs)
+	}
+	if strings.Contains(out+logs, password) {
+		t.Errorf("the password reached the output or logs")
+	}
+	msg := gitserver.Run(t, repoDir, "git", "log", "-1", "--format=%B", "driftback/sum")
+	for _, want := range []string{
+		"capture 1 external name, 1 status in sum\n",
+		`metadata.annotations["crossplane.io/external-name"]: (none) → logs-5e1f`,
+		"status.atProvider.arn: (none) → arn:aws:s3:::logs-5e1f",
+		"Reviewed-by: nobody yet",
+		"Driftback-Dir: clusters/sum/driftback",
+		"Driftback-Base: ",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("commit message lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, password) {
+		t.Error("the password is in the commit message")
+	}
+	summary, err := os.ReadFile(summaryFile)
+	if err != nil || !strings.Contains(string(summary), "`logs-5e1f`") {
+		t.Errorf("summary file: %v\n%s", err, summary)
+	}
+
+	printed, _, err := runCLIAll("summary", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", pass)
+	if err != nil {
+		t.Fatalf("summary: %v", err)
+	}
+	if !strings.Contains(printed, "capture 1 external name, 1 status in sum") || !strings.Contains(printed, "`arn:aws:s3:::logs-5e1f`") {
+		t.Errorf("summary printed:\n%s", printed)
+	}
+
+	if _, _, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--message-template", "{{.Nope}}"); err == nil || !strings.Contains(err.Error(), "--message-template") {
+		t.Errorf("a bad template: err = %v, want one naming --message-template", err)
+	}
+}

@@ -1,0 +1,87 @@
+package describe
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+// DefaultTemplate is the commit message unless configured otherwise.
+const DefaultTemplate = "{{.Subject}}\n\n{{.Body}}"
+
+// Template parses a commit message template. It sees a Report: .Cluster,
+// .Subject, .Body, .Objects (each with .File .Category .Namespace .Kind
+// .Name .Op .What .Fields) and .Counts.
+func Template(text string) (*template.Template, error) {
+	if strings.TrimSpace(text) == "" {
+		text = DefaultTemplate
+	}
+	t, err := template.New("message").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("message template: %w", err)
+	}
+	// Fail now, not at the first commit: run it on an empty report.
+	if _, err := Message(t, Describe("example", nil)); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Message renders a report with a template.
+func Message(t *template.Template, r Report) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, r); err != nil {
+		return "", fmt.Errorf("message template: %w", err)
+	}
+	if strings.TrimSpace(b.String()) == "" {
+		return "", fmt.Errorf("message template: produced an empty message")
+	}
+	return b.String(), nil
+}
+
+// Markdown is a summary for a pull request: the subject as a heading and
+// a table of every changed field.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### driftback: %s\n\n", r.Subject)
+	if len(r.Objects) == 0 {
+		b.WriteString("No change to the recorded state.\n")
+		return b.String()
+	}
+	b.WriteString("| Object | Recorded as | Field | Old | New |\n|---|---|---|---|---|\n")
+	for _, o := range r.Objects {
+		obj := "`" + o.File + "`"
+		if o.Kind != "" {
+			obj = fmt.Sprintf("%s `%s`", o.Kind, o.Name)
+			if o.Namespace != "" {
+				obj += " in `" + o.Namespace + "`"
+			}
+		}
+		cat := o.Category
+		if cat == "" {
+			cat = "overlay file"
+		}
+		switch {
+		case o.Op == "delete":
+			fmt.Fprintf(&b, "| %s | %s | *dropped* | | |\n", obj, cat)
+		case len(o.Fields) == 0:
+			fmt.Fprintf(&b, "| %s | %s | | | |\n", obj, cat)
+		}
+		if o.Op == "delete" {
+			continue
+		}
+		for _, f := range o.Fields {
+			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", obj, cat, cell(f.Path), mdValue(f.Old), mdValue(f.New))
+		}
+	}
+	return b.String()
+}
+
+func mdValue(v string) string {
+	if v == "" {
+		return "—"
+	}
+	return "`" + cell(show(v)) + "`"
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

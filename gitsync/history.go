@@ -1,0 +1,112 @@
+package gitsync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// maxHistoryWalk bounds the search for driftback's last commit.
+const maxHistoryWalk = 1000
+
+// ErrNoCommit is returned when the branch holds no commit of driftback's
+// for the directory.
+var ErrNoCommit = fmt.Errorf("no driftback commit found")
+
+// LastChange fetches branch and returns driftback's newest commit that wrote
+// dir (trailer TrailerDir) and what it changed there against its parent.
+func (r *Repo) LastChange(ctx context.Context, branch, dir string) (plumbing.Hash, []Change, error) {
+	if err := validPath(dir); err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	tips, err := r.Fetch(ctx, branch)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	tip, ok := tips[branch]
+	if !ok {
+		return plumbing.ZeroHash, nil, fmt.Errorf("branch %s: not found on the remote", branch)
+	}
+	c, err := r.Commit(tip)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	for range maxHistoryWalk {
+		if d, ok := trailer(c.Message, TrailerDir); ok && d == dir {
+			ch, err := r.diffDir(c, dir)
+			return c.Hash, ch, err
+		}
+		if len(c.ParentHashes) == 0 {
+			break
+		}
+		if c, err = r.Commit(c.ParentHashes[0]); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+	}
+	return plumbing.ZeroHash, nil, fmt.Errorf("branch %s, %s: %w in the last %d commits", branch, dir, ErrNoCommit, maxHistoryWalk)
+}
+
+// diffDir lists what commit c changed below dir against its first parent.
+func (r *Repo) diffDir(c *object.Commit, dir string) ([]Change, error) {
+	parts := strings.Split(dir, "/")
+	listing := func(root plumbing.Hash) (map[string]plumbing.Hash, error) {
+		out := map[string]plumbing.Hash{}
+		e, ok, err := r.tw.lookup(root, parts)
+		if err != nil || !ok || e.Mode != filemode.Dir {
+			return out, err
+		}
+		err = r.tw.walkFiles(e.Hash, "", func(p string, e object.TreeEntry) { out[p] = e.Hash })
+		return out, err
+	}
+	now, err := listing(c.TreeHash)
+	if err != nil {
+		return nil, err
+	}
+	before := map[string]plumbing.Hash{}
+	if len(c.ParentHashes) > 0 {
+		p, err := r.Commit(c.ParentHashes[0])
+		if err != nil {
+			return nil, err
+		}
+		if before, err = listing(p.TreeHash); err != nil {
+			return nil, err
+		}
+	}
+	var pend []pending
+	for p, h := range now {
+		old, ok := before[p]
+		switch {
+		case !ok:
+			pend = append(pend, pending{path: p, op: Added, old: h})
+		case old != h:
+			pend = append(pend, pending{path: p, op: Modified, old: old})
+		}
+	}
+	for p, h := range before {
+		if _, ok := now[p]; !ok {
+			pend = append(pend, pending{path: p, op: Deleted, old: h})
+		}
+	}
+	sort.Slice(pend, func(i, j int) bool { return pend[i].path < pend[j].path })
+	out := make([]Change, len(pend))
+	for i, p := range pend {
+		out[i] = Change{Path: p.path, Op: p.op}
+		var err error
+		if p.op != Added {
+			if out[i].Old, err = readBlobHash(r.repo.Storer, before[p.path]); err != nil {
+				return nil, err
+			}
+		}
+		if p.op != Deleted {
+			if out[i].New, err = readBlobHash(r.repo.Storer, now[p.path]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
