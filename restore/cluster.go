@@ -22,6 +22,12 @@ type Cluster struct {
 
 // NewCluster builds the clients from a rest config.
 func NewCluster(cfg *rest.Config) (*Cluster, error) {
+	// Discovery after a RESTMapper reset is one request per API group: at
+	// client-go's default 5 QPS a cluster with many CRDs waits seconds.
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
