@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/render"
+	"github.com/driftback/driftback/restore"
+)
+
+// eventually polls cond until it returns nil or the deadline passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached within %s: %v", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval, bounded by the deadline
+	}
+}
+
+// applyBase applies what Git holds for a scenario to a plane, as Argo CD
+// would: kustomize build of base/<name>, server-side apply.
+func applyBase(t *testing.T, p *plane, name string, files map[string]string) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for f, c := range files {
+		fsys[path.Join("base", name, f)] = &fstest.MapFile{Data: []byte(c)}
+	}
+	built, err := render.Build(fsys, path.Join("base", name), render.Tree{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := restore.SplitYAML(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restore.Apply(context.Background(), p.cl, objs, restore.ApplyOptions{FieldManager: "argocd-controller"}); err != nil {
+		t.Fatalf("apply base of %s to %s: %v", name, p.name, err)
+	}
+}
+
+// rebuild is the disaster and the recovery: `driftback snapshot` records A
+// on a branch of a fresh repository served by git http-backend (main holds
+// the base), then `driftback drill` rebuilds B from that branch alone. It
+// returns what the drill did.
+func rebuild(t *testing.T, name string, base map[string]string, rules string) recovery {
+	t.Helper()
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, name)
+	seed := map[string]string{}
+	for f, c := range base {
+		seed[path.Join("base", name, f)] = c
+	}
+	gitserver.Seed(t, repoDir, "main", seed)
+	cfg := filepath.Join(t.TempDir(), "driftback.yaml")
+	config := fmt.Sprintf(`apiVersion: driftback.dev/v1alpha1
+kind: Config
+cluster: %[1]s
+git:
+  url: %[2]s
+  branch: driftback/%[1]s
+  path: clusters/%[1]s/driftback
+overlay:
+  resources: [../../../base/%[1]s]
+rules:
+%[3]s`, name, url, rules)
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := runDriftback(t, "snapshot", "--kubeconfig", a.kubeconfig, "--config", cfg)
+	if !strings.HasPrefix(out, "committed ") {
+		t.Fatalf("snapshot of A made no commit:\n%s", out)
+	}
+	files := gitserver.Run(t, repoDir, "git", "ls-tree", "-r", "--name-only", "driftback/"+name, "clusters/")
+	t.Logf("overlay on driftback/%s:\n%s", name, files)
+
+	// A is lost: from here on only the branch and B are used.
+	start := time.Now()
+	out = runDriftback(t, "drill", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s")
+	t.Logf("driftback drill:\n%s", out)
+	return recovery{name: name, files: files, out: out, rto: parseRTO(t, out), start: start}
+}
+
+// recovery is a drill's output and timing.
+type recovery struct {
+	name string
+	// files lists the overlay's files on the branch.
+	files string
+	out   string
+	rto   time.Duration
+	start time.Time
+}
+
+// settled logs the drill's RTO and the time until B's operators settled on
+// the rebuilt state (what a user waits for).
+func (r recovery) settled(t *testing.T) {
+	t.Helper()
+	t.Logf("RTO %s: drill %s, operators settled %s after the drill started", r.name, r.rto, time.Since(r.start).Round(time.Millisecond))
+}
+
+var rtoLine = regexp.MustCompile(`(?m)^RTO:\s+(\S+)`)
+
+func parseRTO(t *testing.T, out string) time.Duration {
+	t.Helper()
+	m := rtoLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("drill printed no RTO:\n%s", out)
+	}
+	d, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// runDriftback runs the binary and fails the test when it fails.
+func runDriftback(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(driftback, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("driftback %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}

@@ -1,0 +1,116 @@
+// Package e2e proves a cluster can be rebuilt from Git alone: two real
+// control planes, A (the cluster that is lost) and B (the one rebuilt), a
+// real git http-backend, the driftback binary (snapshot from A, drill into
+// B), small simulated operators and a fake cloud that counts what it creates.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/driftback/driftback/internal/testenv"
+	"github.com/driftback/driftback/restore"
+)
+
+// plane is one running control plane and its clients.
+type plane struct {
+	name       string
+	cp         *testenv.ControlPlane
+	kubeconfig string
+	dyn        dynamic.Interface
+	cl         *restore.Cluster
+}
+
+var (
+	// a is the cluster that is lost, b the scratch cluster rebuilt from Git.
+	a, b *plane
+	// driftback is the binary under test.
+	driftback string
+	// root is the repository root.
+	root string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	var err error
+	if root, err = testenv.RepoRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "driftback-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+
+	// The two planes and the binary build in parallel: each plane takes a
+	// few seconds to start, mostly waiting.
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Add(3)
+	go func() { defer wg.Done(); a, errs[0] = startPlane("A", filepath.Join(work, "a")) }()
+	go func() { defer wg.Done(); b, errs[1] = startPlane("B", filepath.Join(work, "b")) }()
+	go func() { defer wg.Done(); driftback, errs[2] = buildDriftback(work) }()
+	wg.Wait()
+	defer func() {
+		for _, p := range []*plane{a, b} {
+			if p != nil {
+				_ = p.cp.Stop()
+			}
+		}
+	}()
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	// B runs the real PV binder and garbage collector.
+	stop, err := startControllerManager(context.Background(), b, filepath.Join(work, "kcm"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
+
+func startPlane(name, dir string) (*plane, error) {
+	cp, err := testenv.Start(filepath.Join(root, "testdata", "crds"), filepath.Join(root, "e2e", "testdata", "crds"))
+	if err != nil {
+		return nil, fmt.Errorf("plane %s: %w", name, err)
+	}
+	p := &plane{name: name, cp: cp, dyn: dynamic.NewForConfigOrDie(cp.Config)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return p, err
+	}
+	if p.kubeconfig, err = cp.WriteKubeconfig(dir); err != nil {
+		return p, err
+	}
+	if p.cl, err = restore.NewCluster(cp.Config); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// buildDriftback compiles the command under test, as a user runs it.
+func buildDriftback(work string) (string, error) {
+	out := filepath.Join(work, "driftback")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/driftback")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/driftback: %w\n%s", err, b)
+	}
+	return out, nil
+}
