@@ -353,4 +353,3 @@ func keyMatches(m map[string]any, pe fieldpath.PathElement) bool {
 	}
 	return true
 }
-
