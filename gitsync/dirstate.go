@@ -3,7 +3,6 @@ package gitsync
 import (
 	"fmt"
 	"hash/maphash"
-	"path"
 	"sort"
 	"strings"
 
@@ -70,13 +69,14 @@ type pending struct {
 func (d *dirState) diffWhole(files map[string][]byte) ([]pending, error) {
 	var out []pending
 	for p, content := range files {
-		if err := validPath(p); err != nil {
-			return nil, err
-		}
 		s := contentSum(content)
 		fs, ok := d.files[p]
 		switch {
 		case !ok:
+			// Paths already in the tree are valid; only new ones are checked.
+			if err := validPath(p); err != nil {
+				return nil, err
+			}
 			out = append(out, pending{path: p, op: Added, new: content, sum: s})
 		case fs.hasSum && fs.sum == s:
 		case !fs.hasSum && blobHash(content) == fs.blob:
@@ -171,8 +171,10 @@ func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plu
 
 // validPath accepts clean, relative, slash-separated file paths.
 func validPath(p string) error {
-	if p == "" || path.Clean(p) != p || strings.HasPrefix(p, "/") || p == "." || strings.HasPrefix(p, "../") || p == ".." {
-		return fmt.Errorf("invalid path %q in file tree: want a clean relative path such as patches/ns/x.yaml", p)
+	for part := range strings.SplitSeq(p, "/") {
+		if part == "" || part == "." || part == ".." {
+			return fmt.Errorf("invalid path %q in file tree: want a clean relative path such as patches/ns/x.yaml", p)
+		}
 	}
 	return nil
 }
