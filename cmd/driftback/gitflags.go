@@ -24,6 +24,8 @@ type gitFlags struct {
 	knownHostsFile       string
 	secretDir            string
 	insecureIgnoreHost   bool
+	signKeyFile          string
+	signPassphraseFile   string
 }
 
 func (g *gitFlags) addFlags(f *pflag.FlagSet) {
@@ -33,6 +35,8 @@ func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.sshKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
 	f.StringVar(&g.knownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
 	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, ssh-privatekey (or identity), known_hosts; the flags above take precedence")
+	f.StringVar(&g.signKeyFile, "git-sign-key-file", "", "armored OpenPGP private key that signs driftback's commits")
+	f.StringVar(&g.signPassphraseFile, "git-sign-key-passphrase-file", "", "file holding the signing key's passphrase")
 	f.BoolVar(&g.insecureIgnoreHost, "git-insecure-ignore-host-key", false, "do not verify the SSH server's host key (unsafe: anyone on the path can pose as the server)")
 }
 
@@ -110,4 +114,24 @@ func (g *gitFlags) read(flag, file, key string) (string, error) {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// signer returns the commit signer, nil when no signing key is given.
+func (g *gitFlags) signer() (gitsync.Signer, error) {
+	if g.signKeyFile == "" {
+		return nil, nil
+	}
+	key, err := os.ReadFile(g.signKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--git-sign-key-file: %w", err)
+	}
+	phrase, err := g.read("--git-sign-key-passphrase-file", g.signPassphraseFile, "")
+	if err != nil {
+		return nil, err
+	}
+	s, err := gitsync.OpenPGPSigner(key, strings.TrimRight(phrase, "\r\n"))
+	if err != nil {
+		return nil, fmt.Errorf("--git-sign-key-file: %w", err)
+	}
+	return s, nil
 }

@@ -28,6 +28,8 @@ type publishOptions struct {
 	allowDeletions bool
 	// message renders commit messages (describe.Template).
 	message *template.Template
+	// signer signs commits when set.
+	signer gitsync.Signer
 }
 
 // errGuard marks a write refused by a safety rule; nothing was committed.
@@ -37,7 +39,9 @@ var errGuard = errors.New("refused by a safety rule")
 // verified with krusty against the branch they land on.
 func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string, caps []capture.Capture, opts publishOptions) (gitsync.Result, error) {
 	dir := cfg.Git.Path
-	return repo.Publish(ctx, gitTarget(cfg), func(parent fs.FS) (gitsync.Content, error) {
+	target := gitTarget(cfg)
+	target.Signer = opts.signer
+	return repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
 		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
 			return gitsync.Content{}, err
 		}

@@ -70,6 +70,9 @@ pushes. With no change in the cluster it makes no commit.`,
 			if opts.message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
+			if opts.signer, err = gf.signer(); err != nil {
+				return err
+			}
 			repo, err := openRepo(cfg.Git.URL, &gf)
 			if err != nil {
 				return err
