@@ -5,6 +5,7 @@ package capture
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -266,4 +267,13 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Equal reports whether two captures (nil for none) hold the same state, so
+// a watcher can tell a change worth a commit from noise in excluded fields.
+func Equal(a, b *Capture) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return reflect.DeepEqual(*a, *b)
 }
