@@ -3,6 +3,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/driftback/driftback/capture"
@@ -22,6 +24,7 @@ import (
 // Cluster reads a cluster's identity and the objects the rules select.
 type Cluster struct {
 	dyn  dynamic.Interface
+	meta metadata.Interface
 	disc discovery.DiscoveryInterface
 	core kubernetes.Interface
 }
@@ -36,7 +39,11 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return &Cluster{dyn: dyn, disc: core.Discovery(), core: core}, nil
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
+	return &Cluster{dyn: dyn, meta: meta, disc: core.Discovery(), core: core}, nil
 }
 
 // Identity is the UID of the kube-system namespace: stable for the life of a
@@ -54,24 +61,42 @@ type Resource struct {
 	GVR        schema.GroupVersionResource
 	Kind       string
 	Namespaced bool
+	// Watchable resources support the watch verb; the others can only be
+	// captured by snapshot.
+	Watchable bool
 }
 
 // Resources discovers the resources the rules match, in their preferred
 // version. Groups that fail discovery (an aggregated API that is down) are
 // logged and skipped rather than failing the whole capture.
 func (c *Cluster) Resources(rules []capture.Rule) ([]Resource, error) {
+	res, failed, err := c.discover(rules)
+	if len(failed) > 0 {
+		slog.Warn("some API groups could not be discovered; their objects are not captured this time", "groups", failed)
+	}
+	return res, err
+}
+
+// discover is Resources that also returns the group versions whose discovery
+// failed, so a watcher can keep watching them instead of dropping their
+// objects from Git because of a transient error.
+func (c *Cluster) discover(rules []capture.Rule) ([]Resource, map[schema.GroupVersion]bool, error) {
 	lists, err := c.disc.ServerPreferredResources()
+	failed := map[schema.GroupVersion]bool{}
 	if err != nil {
-		if !discovery.IsGroupDiscoveryFailedError(err) || len(lists) == 0 {
-			return nil, fmt.Errorf("discover API resources: %w", err)
+		var gdf *discovery.ErrGroupDiscoveryFailed
+		if !errors.As(err, &gdf) || len(lists) == 0 {
+			return nil, nil, fmt.Errorf("discover API resources: %w", err)
 		}
-		slog.Warn("some API groups could not be discovered; their objects are not captured this time", "err", err)
+		for gv := range gdf.Groups {
+			failed[gv] = true
+		}
 	}
 	var out []Resource
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
 		if err != nil {
-			return nil, fmt.Errorf("discover API resources: group version %q: %w", l.GroupVersion, err)
+			return nil, nil, fmt.Errorf("discover API resources: group version %q: %w", l.GroupVersion, err)
 		}
 		for _, r := range l.APIResources {
 			if strings.Contains(r.Name, "/") || !hasVerb(r.Verbs, "list") {
@@ -79,14 +104,14 @@ func (c *Cluster) Resources(rules []capture.Rule) ([]Resource, error) {
 			}
 			for _, rule := range rules {
 				if rule.Match.MatchesKind(gv.Group, r.Kind) {
-					out = append(out, Resource{GVR: gv.WithResource(r.Name), Kind: r.Kind, Namespaced: r.Namespaced})
+					out = append(out, Resource{GVR: gv.WithResource(r.Name), Kind: r.Kind, Namespaced: r.Namespaced, Watchable: hasVerb(r.Verbs, "watch")})
 					break
 				}
 			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GVR.String() < out[j].GVR.String() })
-	return out, nil
+	return out, failed, nil
 }
 
 func hasVerb(verbs []string, v string) bool {

@@ -1,0 +1,80 @@
+package live
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/driftback/driftback/capture"
+)
+
+// Captured is what the watch cache holds for one object: its key and its
+// capture, never the object itself. The informer's transform builds it as
+// each object arrives, so memory follows what is kept in Git rather than the
+// size of the objects watched, and every rule (presets, managedFields
+// pruning) sees the whole object once.
+type Captured struct {
+	metav1.TypeMeta
+	// ObjectMeta holds only name, namespace and resourceVersion: what the
+	// informer needs to key and resume.
+	metav1.ObjectMeta
+	// Capture is nil when the rules keep nothing of the object (no rule
+	// matches, a controller-owned child, nothing at the selected paths).
+	Capture *capture.Capture
+}
+
+// DeepCopyObject copies the key; the capture is shared because nothing
+// mutates a capture after Build.
+func (c *Captured) DeepCopyObject() runtime.Object {
+	out := *c
+	return &out
+}
+
+// transform turns what an informer receives into a *Captured. It must be
+// idempotent: objects already in the cache may pass through it again.
+func transform(rules []capture.Rule, res Resource) cache.TransformFunc {
+	gvk := res.GVR.GroupVersion().WithKind(res.Kind)
+	return func(obj any) (any, error) {
+		switch o := obj.(type) {
+		case *Captured:
+			return o, nil
+		case *unstructured.Unstructured:
+			// The dynamic client fills apiVersion and kind; set them anyway
+			// so a capture is always named after the resource watched.
+			o.SetGroupVersionKind(gvk)
+			return newCaptured(rules, o), nil
+		case *metav1.PartialObjectMetadata:
+			md, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&o.ObjectMeta)
+			if err != nil {
+				return nil, fmt.Errorf("convert metadata of %s %s/%s: %w", res.GVR, o.Namespace, o.Name, err)
+			}
+			u := &unstructured.Unstructured{Object: map[string]any{"metadata": md}}
+			u.SetGroupVersionKind(gvk)
+			return newCaptured(rules, u), nil
+		default:
+			return nil, fmt.Errorf("watch %s: unexpected object %T", res.GVR, obj)
+		}
+	}
+}
+
+func newCaptured(rules []capture.Rule, u *unstructured.Unstructured) *Captured {
+	// TypeMeta stays empty: the kind is the informer's, and per-object
+	// copies of it would cost memory for nothing.
+	c := &Captured{ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}}
+	if cp, ok := capture.Build(rules, u); ok {
+		c.Capture = &cp
+	}
+	return c
+}
+
+// capturedOf unwraps what an event handler receives, tombstones included.
+func capturedOf(obj any) *Captured {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	c, _ := obj.(*Captured)
+	return c
+}

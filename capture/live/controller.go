@@ -1,0 +1,219 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/driftback/driftback/capture"
+)
+
+// PublishFunc writes the complete set of captures somewhere (Git, for
+// driftback run). It is called from one goroutine at a time, only once every
+// watched resource has synced, and an error makes the controller try again
+// later with backoff or as soon as the captures change.
+type PublishFunc func(ctx context.Context, caps []capture.Capture) error
+
+// ControllerOptions tune a Controller.
+type ControllerOptions struct {
+	// Debounce is how long changes are collected before one publish: a burst
+	// of updates becomes one commit. Measured from the first change.
+	Debounce time.Duration
+	// Rediscover is how often API discovery is refreshed to follow kinds
+	// that appear or vanish; a CRD watch triggers it sooner.
+	Rediscover time.Duration
+	// FlushTimeout bounds the publish still running or pending when the
+	// context ends (SIGTERM): the last changes are written before exiting.
+	FlushTimeout time.Duration
+	// RetryMax caps the backoff between failed publishes.
+	RetryMax time.Duration
+}
+
+// publishKey is the only work item: the whole overlay is published at once,
+// so every change coalesces into it and the queue dedups it.
+const publishKey = "publish"
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// Controller keeps a publish target equal to the live captures: a Watcher
+// feeds a one-item work queue (sample-controller shape) whose worker
+// publishes after a debounce window.
+type Controller struct {
+	opts    ControllerOptions
+	publish PublishFunc
+	watcher *Watcher
+	cl      *Cluster
+	queue   workqueue.TypedRateLimitingInterface[string]
+	// pending is set by a change and cleared when a publish takes the
+	// captures, so shutdown knows whether a last publish is owed.
+	pending atomic.Bool
+	ready   atomic.Bool
+	// rediscover asks for a discovery refresh; buffered, one is enough.
+	rediscover chan struct{}
+}
+
+// NewController wires a watcher over the rules to publish.
+func (c *Cluster) NewController(rules []capture.Rule, publish PublishFunc, opts ControllerOptions) *Controller {
+	if opts.Debounce <= 0 {
+		opts.Debounce = 5 * time.Second
+	}
+	if opts.Rediscover <= 0 {
+		opts.Rediscover = time.Minute
+	}
+	if opts.FlushTimeout <= 0 {
+		opts.FlushTimeout = 20 * time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 2 * time.Minute
+	}
+	ctl := &Controller{
+		opts: opts, publish: publish, cl: c,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, opts.RetryMax),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "driftback"}),
+		rediscover: make(chan struct{}, 1),
+	}
+	ctl.watcher = c.NewWatcher(rules, ctl.changed)
+	return ctl
+}
+
+// Watcher exposes the watcher for metrics.
+func (ctl *Controller) Watcher() *Watcher { return ctl.watcher }
+
+// Ready reports whether the caches synced and the first publish was tried.
+func (ctl *Controller) Ready() bool { return ctl.ready.Load() }
+
+func (ctl *Controller) changed() {
+	ctl.pending.Store(true)
+	ctl.queue.AddAfter(publishKey, ctl.opts.Debounce)
+}
+
+// Run watches and publishes until ctx ends, then flushes a pending publish
+// (bounded by FlushTimeout) and returns. It returns early only when the
+// first discovery fails.
+func (ctl *Controller) Run(ctx context.Context) error {
+	defer ctl.watcher.Stop()
+	if _, err := ctl.watcher.Reconcile(ctx); err != nil {
+		return err
+	}
+	ctl.watchCRDs(ctx)
+	go ctl.rediscoverLoop(ctx)
+
+	// Publishes outlive ctx by FlushTimeout so that SIGTERM does not cut a
+	// push in half and the last debounced changes still reach Git.
+	pubCtx, cancelPub := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPub()
+	stopFlush := context.AfterFunc(ctx, func() {
+		time.AfterFunc(ctl.opts.FlushTimeout, cancelPub)
+		ctl.queue.ShutDown()
+	})
+	defer stopFlush()
+
+	if err := ctl.watcher.WaitForSync(ctx); err != nil {
+		ctl.queue.ShutDown()
+		return nil // ctx ended before the first sync: nothing to flush
+	}
+	slog.Info("watch caches synced", "resources", len(ctl.watcher.Resources()))
+	ctl.pending.Store(true)
+	ctl.queue.Add(publishKey)
+	for ctl.processNextItem(ctx, pubCtx) {
+	}
+	if ctl.pending.Load() {
+		slog.Info("flushing pending changes before exit")
+		ctl.publishOnce(ctx, pubCtx)
+	}
+	return nil
+}
+
+// processNextItem is the worker of the sample-controller pattern: one item,
+// Forget on success, AddRateLimited on failure.
+func (ctl *Controller) processNextItem(ctx, pubCtx context.Context) bool {
+	key, shutdown := ctl.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer ctl.queue.Done(key)
+	if err := ctl.publishOnce(ctx, pubCtx); err != nil {
+		ctl.queue.AddRateLimited(key)
+		return true
+	}
+	ctl.queue.Forget(key)
+	return true
+}
+
+func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
+	// A resource discovered since the last publish must be listed in full
+	// first, or its objects would look deleted.
+	if !ctl.watcher.Synced() {
+		if err := ctl.watcher.WaitForSync(ctx); err != nil {
+			return err
+		}
+	}
+	ctl.pending.Store(false)
+	caps := ctl.watcher.Captures()
+	err := ctl.publish(pubCtx, caps)
+	ctl.ready.Store(true)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		ctl.pending.Store(true)
+	}
+	return err
+}
+
+// watchCRDs triggers a discovery refresh whenever a CRD is added, changes
+// (becomes established) or goes, so new kinds are watched within seconds.
+// Without the right to list CRDs, the periodic refresh still finds them.
+func (ctl *Controller) watchCRDs(ctx context.Context) {
+	inf := metadatainformer.NewFilteredMetadataInformer(ctl.cl.meta, crdGVR, "", 0, cache.Indexers{}, nil).Informer()
+	_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		slog.Debug("CRD watch failed; relying on periodic rediscovery", "err", err)
+	})
+	trigger := func(any) {
+		// Discovery serves a new CRD a moment after it is established;
+		// ask again shortly after to catch it.
+		ctl.requestRediscover()
+		time.AfterFunc(time.Second, ctl.requestRediscover)
+		time.AfterFunc(3*time.Second, ctl.requestRediscover)
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    trigger,
+		UpdateFunc: func(_, n any) { trigger(n) },
+		DeleteFunc: trigger,
+	})
+	go inf.RunWithContext(ctx)
+}
+
+func (ctl *Controller) requestRediscover() {
+	select {
+	case ctl.rediscover <- struct{}{}:
+	default:
+	}
+}
+
+func (ctl *Controller) rediscoverLoop(ctx context.Context) {
+	t := time.NewTicker(ctl.opts.Rediscover)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-ctl.rediscover:
+		}
+		changed, err := ctl.watcher.Reconcile(ctx)
+		if err != nil {
+			slog.Warn("rediscovery failed; watching what was found before", "err", fmt.Errorf("rediscover: %w", err))
+			continue
+		}
+		if changed {
+			ctl.changed()
+		}
+	}
+}
