@@ -90,7 +90,7 @@ func (w *Watcher) Reconcile(ctx context.Context) (bool, error) {
 }
 
 func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
-	k := &kindWatch{res: r, metadataOnly: capture.MetadataOnly(w.rules, r.GVR.Group, r.Kind), done: make(chan struct{})}
+	k := &kindWatch{res: r, metadataOnly: capture.NeedsFor(w.rules, r.GVR.Group, r.Kind).MetadataOnly, done: make(chan struct{})}
 	// No resync and no indexers: the cache is only ever listed whole.
 	if k.metadataOnly {
 		k.informer = metadatainformer.NewFilteredMetadataInformer(w.cl.meta, r.GVR, "", 0, cache.Indexers{}, nil).Informer()

@@ -35,6 +35,31 @@ type publishOptions struct {
 // errGuard marks a write refused by a safety rule; nothing was committed.
 var errGuard = errors.New("refused by a safety rule")
 
+// Reasons a commit is refused, as counted by driftback_commits_refused_total.
+const (
+	refusedIdentity     = "identity"
+	refusedMassDeletion = "mass-deletion"
+	refusedBuild        = "build"
+)
+
+// refusal is an error that says which safety rule refused the commit.
+type refusal struct {
+	reason string
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// refusalReason returns the safety rule that refused a commit, if one did.
+func refusalReason(err error) (string, bool) {
+	var r *refusal
+	if errors.As(err, &r) {
+		return r.reason, true
+	}
+	return "", false
+}
+
 // publish renders the captures and commits them under the configured path,
 // verified with krusty against the branch they land on.
 func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string, caps []capture.Capture, opts publishOptions) (gitsync.Result, error) {
@@ -43,7 +68,7 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 	target.Signer = opts.signer
 	return repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
 		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
-			return gitsync.Content{}, err
+			return gitsync.Content{}, &refusal{refusedIdentity, err}
 		}
 		base, err := render.IndexBase(parent, dir, cfg.Overlay.Resources)
 		if err != nil {
@@ -58,10 +83,10 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 				"objects", n, "dir", path.Join(dir, render.UnmatchedDir))
 		}
 		if err := checkShrink(parent, dir, tree, opts); err != nil {
-			return gitsync.Content{}, err
+			return gitsync.Content{}, &refusal{refusedMassDeletion, err}
 		}
 		if err := render.Verify(parent, dir, tree); err != nil {
-			return gitsync.Content{}, fmt.Errorf("the overlay does not build, nothing committed: %w", err)
+			return gitsync.Content{}, &refusal{refusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
 		}
 		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(opts.message, cfg.Cluster, ch) }}, nil
 	})

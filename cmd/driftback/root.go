@@ -30,7 +30,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newSnapshotCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
+	root.AddCommand(newSnapshotCmd(g), newRunCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
 	root.AddCommand(newSummaryCmd())
 	root.AddCommand(newDiscoverCmd(g))
 	return root

@@ -8,18 +8,13 @@ import (
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
-	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/gitsync"
 )
 
 func newSnapshotCmd(g *globalFlags) *cobra.Command {
 	var (
-		configPath string
-		repoURL    string
-		branch     string
-		opts       = publishOptions{maxDeleteShare: 0.2}
-		gf         gitFlags
-		msgFlags   messageFlags
+		cf       configFlags
+		msgFlags messageFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -29,22 +24,11 @@ that it builds with kustomize, commits it under git.path on git.branch and
 pushes. With no change in the cluster it makes no commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.maxDeleteShare < 0 || opts.maxDeleteShare > 1 {
-				return fmt.Errorf("--max-delete-share: %v is not allowed: a share from 0 to 1 (0.2 = 20%%)", opts.maxDeleteShare)
-			}
-			cfg, err := config.Load(configPath)
+			cfg, err := cf.load()
 			if err != nil {
 				return err
 			}
-			if repoURL != "" {
-				cfg.Git.URL = repoURL
-			}
-			if branch != "" {
-				cfg.Git.Branch = branch
-			}
-			if cfg.Git.URL == "" {
-				return fmt.Errorf("git.url: required (in the config or as --repo)")
-			}
+			opts := cf.opts
 			rc, err := g.restConfig()
 			if err != nil {
 				return err
@@ -70,10 +54,10 @@ pushes. With no change in the cluster it makes no commit.`,
 			if opts.message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
-			if opts.signer, err = gf.signer(); err != nil {
+			if opts.signer, err = cf.git.signer(); err != nil {
 				return err
 			}
-			repo, err := openRepo(cfg.Git.URL, &gf)
+			repo, err := openRepo(cfg.Git.URL, &cf.git)
 			if err != nil {
 				return err
 			}
@@ -90,13 +74,7 @@ pushes. With no change in the cluster it makes no commit.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&configPath, "config", "c", "driftback.yaml", "configuration file")
-	f.StringVar(&repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
-	f.StringVar(&branch, "branch", "", "branch to write (overrides git.branch)")
-	f.BoolVar(&opts.adopt, "adopt", false, "write a branch recorded for another cluster (after a rebuild, once restored)")
-	f.BoolVar(&opts.allowDeletions, "allow-deletions", false, "let this commit drop more than --max-delete-share of the recorded objects")
-	f.Float64Var(&opts.maxDeleteShare, "max-delete-share", 0.2, "largest share (0-1) of recorded objects one commit may drop")
-	gf.addFlags(f)
+	cf.register(f)
 	msgFlags.addFlags(f)
 	return cmd
 }

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/driftback/driftback/config"
+)
+
+// configFlags are the flags every command that writes to Git shares: where
+// the configuration is, where it goes, the credentials and the safety
+// switches.
+type configFlags struct {
+	configPath string
+	repoURL    string
+	branch     string
+	opts       publishOptions
+	git        gitFlags
+}
+
+func (c *configFlags) register(f *pflag.FlagSet) {
+	f.StringVarP(&c.configPath, "config", "c", "driftback.yaml", "configuration file")
+	f.StringVar(&c.repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
+	f.StringVar(&c.branch, "branch", "", "branch to write (overrides git.branch)")
+	f.BoolVar(&c.opts.adopt, "adopt", false, "write a branch recorded for another cluster (after a rebuild, once restored)")
+	f.BoolVar(&c.opts.allowDeletions, "allow-deletions", false, "let the first commit drop more than --max-delete-share of the recorded objects")
+	f.Float64Var(&c.opts.maxDeleteShare, "max-delete-share", 0.2, "largest share (0-1) of recorded objects one commit may drop")
+	c.git.addFlags(f)
+}
+
+// load validates the flags, reads the configuration and applies the
+// overrides.
+func (c *configFlags) load() (*config.Config, error) {
+	if c.opts.maxDeleteShare < 0 || c.opts.maxDeleteShare > 1 {
+		return nil, fmt.Errorf("--max-delete-share: %v is not allowed: a share from 0 to 1 (0.2 = 20%%)", c.opts.maxDeleteShare)
+	}
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, err
+	}
+	if c.repoURL != "" {
+		cfg.Git.URL = c.repoURL
+	}
+	if c.branch != "" {
+		cfg.Git.Branch = c.branch
+	}
+	if cfg.Git.URL == "" {
+		return nil, fmt.Errorf("git.url: required (in the config or as --repo)")
+	}
+	return cfg, nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/driftback/driftback/capture/live"
+)
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	cf := &configFlags{}
+	var (
+		opts        live.ControllerOptions
+		metricsAddr string
+		msgFlags    messageFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Watch the cluster and keep the Git branch equal to its runtime state",
+		Long: `run watches every kind the rules match (kinds added later included), and
+after each burst of changes (--debounce) commits the overlay when the captured
+state changed. Safety refusals (another cluster's branch, mass deletion, an
+overlay that does not build) are logged, counted in metrics and retried; run
+keeps going. See docs/run.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load()
+			if err != nil {
+				return err
+			}
+			if cf.opts.message, err = msgFlags.template(cfg); err != nil {
+				return err
+			}
+			if cf.opts.signer, err = cf.git.signer(); err != nil {
+				return err
+			}
+			rc, err := g.restConfig()
+			if err != nil {
+				return err
+			}
+			// One informer per kind lists at start; client-go's default of 5
+			// requests a second would make a start with many kinds crawl.
+			if rc.QPS == 0 {
+				rc.QPS, rc.Burst = 50, 100
+			}
+			cl, err := live.NewCluster(rc)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			uid, err := cl.Identity(ctx)
+			if err != nil {
+				return err
+			}
+			repo, err := openRepo(cfg.Git.URL, &cf.git)
+			if err != nil {
+				return err
+			}
+			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts}
+			ctl := cl.NewController(cfg.Rules, p.publish, opts)
+			p.m = newRunMetrics(ctl.Watcher(), repo.Collectors()...)
+			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready)
+			if err != nil {
+				return err
+			}
+			defer stopServer()
+			return ctl.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	cf.register(f)
+	f.StringVar(&msgFlags.templateText, "message-template", "", "Go text/template for commit messages (overrides git.messageTemplate; see docs/gitsync.md)")
+	f.DurationVar(&opts.Debounce, "debounce", 5*time.Second, "collect changes this long after the first one, then make one commit")
+	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
+	f.DurationVar(&opts.FlushTimeout, "flush-timeout", 20*time.Second, "on SIGTERM, time allowed to write the last pending changes")
+	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
+	return cmd
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/gitsync"
+)
+
+// runPublisher is run's publish step: publish.go's checks, plus the metrics
+// and logs an unattended process needs, since a refusal cannot stop it.
+type runPublisher struct {
+	cfg  *config.Config
+	repo *gitsync.Repo
+	uid  string
+	opts publishOptions
+	m    *runMetrics
+}
+
+func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture) error {
+	res, err := publish(ctx, p.cfg, p.repo, p.uid, caps, p.opts)
+	if reason, ok := refusalReason(err); ok {
+		p.m.refused.WithLabelValues(reason).Inc()
+		p.m.blocked.Set(1)
+		slog.Error("COMMIT REFUSED by a safety rule: Git no longer follows the cluster. driftback keeps watching and tries again when the cluster or the branch changes; see docs/run.md (When a commit is refused)",
+			"reason", reason, "branch", p.cfg.Git.Branch, "objects", len(caps), "err", err)
+		return err
+	}
+	if err != nil {
+		p.m.errors.Inc()
+		slog.Error("publish failed; trying again with backoff", "branch", p.cfg.Git.Branch, "err", err)
+		return err
+	}
+	p.m.blocked.Set(0)
+	if p.opts.allowDeletions {
+		// The confirmation covers the state seen at start only: a cluster
+		// emptied later is stopped by the guard again.
+		slog.Warn("--allow-deletions used for this publish; the mass-deletion guard is armed again")
+		p.opts.allowDeletions = false
+	}
+	if res.Commit.IsZero() {
+		slog.Debug("no change", "branch", p.cfg.Git.Branch, "objects", len(caps))
+		return nil
+	}
+	p.m.commits.Inc()
+	p.m.lastCommit.SetToCurrentTime()
+	slog.Info("committed", "commit", res.Commit.String(), "branch", p.cfg.Git.Branch, "files", len(res.Changes), "summary", capture.Summary(caps))
+	return nil
+}
