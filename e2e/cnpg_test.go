@@ -71,7 +71,8 @@ func (c *cnpg) controller() controller {
 // are left out unless the rule opts in (includeOwned), which is the Velero
 // behaviour of seed 000. clusterIP is excluded: B allocates its own.
 func cnpgRules(ns string, includeOwned bool) string {
-	return fmt.Sprintf(`- name: db-services
+	return fmt.Sprintf(`rules:
+- name: db-services
   match: {apiGroups: [""], kinds: [Service], namespaces: [%s]}
   mode: object
   includeOwned: %v

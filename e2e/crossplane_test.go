@@ -181,15 +181,13 @@ func (x *crossplane) reconcileMR(prefix string) func(ctx context.Context, mr *un
 	}
 }
 
-const crossplaneRules = `- name: claim-binding
-  match: {apiGroups: [platform.example.org], kinds: [Database]}
-  fields: [spec.resourceRef]
-- name: composites
-  match: {apiGroups: [platform.example.org], kinds: [XDatabase]}
-  mode: object
-- name: managed-resources
-  match: {apiGroups: ["*.aws.upbound.io"], kinds: ["*"], labelSelector: "crossplane.io/claim-namespace=xp"}
-  mode: object
+// crossplaneRules is the crossplane preset: claim binding, XRs and MRs
+// (composed at run time, so kept whole), external names and their links.
+const crossplaneRules = `presets:
+- name: crossplane
+rules:
+- name: provider-status
+  match: {apiGroups: ["*.aws.upbound.io"], kinds: ["*"]}
   includeOwned: true
   fields: [status.atProvider]
 `

@@ -60,7 +60,8 @@ func applyBase(t *testing.T, p *plane, name string, files map[string]string) {
 // on a branch of a fresh repository served by git http-backend (main holds
 // the base), then `driftback drill` rebuilds B from that branch alone. It
 // returns what the drill did.
-func rebuild(t *testing.T, name string, base map[string]string, rules string) recovery {
+// capture is the config's presets: and rules: sections.
+func rebuild(t *testing.T, name string, base map[string]string, capture string) recovery {
 	t.Helper()
 	srv := gitserver.New(t, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(t, name)
@@ -79,8 +80,7 @@ git:
   path: clusters/%[1]s/driftback
 overlay:
   resources: [../../../base/%[1]s]
-rules:
-%[3]s`, name, url, rules)
+%[3]s`, name, url, capture)
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}

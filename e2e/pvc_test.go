@@ -57,15 +57,11 @@ func (p *provisioner) controller() controller {
 	}}
 }
 
-// pvcRules: the claim's binding as a patch, the bound PV whole, with the
-// claim's UID dropped (B's claim has another; the binder fills it in).
-const pvcRules = `- name: pvc-binding
-  match: {apiGroups: [""], kinds: [PersistentVolumeClaim], namespaces: [data]}
-  fields: [spec.volumeName]
-- name: bound-volumes
-  match: {apiGroups: [""], kinds: [PersistentVolume], names: ["pvc-*"]}
-  mode: object
-  exclude: [spec.claimRef.uid, spec.claimRef.resourceVersion]
+// pvcRules is the pvc-binding preset: the claim's spec.volumeName as a
+// patch, the bound PV whole with claimRef reduced to kind, namespace and
+// name (B's claim has another UID; the binder fills it in).
+const pvcRules = `presets:
+- name: pvc-binding
 `
 
 var pvcBase = map[string]string{

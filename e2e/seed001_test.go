@@ -76,7 +76,8 @@ func (l *loadBalancers) controller() controller {
 	}}
 }
 
-const seed001Rules = `- name: kubernetescluster-status
+const seed001Rules = `rules:
+- name: kubernetescluster-status
   match: {apiGroups: [infra.example.com], kinds: [KubernetesCluster], namespaces: [infra]}
   fields: [status]
   exclude: ["status.conditions[*].lastTransitionTime"]
