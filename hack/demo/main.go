@@ -134,12 +134,49 @@ func run(bin string, keep bool) error {
 		return err
 	}
 
+	scratch, stopScratch, err := drill(root, bin, work, cfg, origin)
+	if err != nil {
+		return err
+	}
+	defer stopScratch()
+
 	if keep {
-		step("Control plane left running: export KUBECONFIG=%s ; repository %s (Ctrl-C to stop)", kubeconfig, origin)
+		step("Control planes left running (Ctrl-C stops them). Try by hand:\n"+
+			"    export KUBECONFIG=%s   # the original cluster\n"+
+			"    %s drill --kubeconfig %s --config %s --repo %s",
+			kubeconfig, bin, scratch, cfg, origin)
 		waitForInterrupt()
 	}
-	fmt.Println("\ndemo succeeded: the external name and the status live in Git, and the overlay builds.")
+	fmt.Println("\ndemo succeeded: the external name and the status live in Git, the overlay builds, and an empty cluster was rebuilt from the branch alone.")
 	return nil
+}
+
+// drill plays the disaster: a second, empty control plane stands in for the
+// rebuilt cluster and `driftback drill` rebuilds it from the branch alone.
+// It returns the scratch cluster's kubeconfig and how to stop it.
+func drill(root, bin, work, cfg, origin string) (string, func(), error) {
+	step("Disaster: a new, empty cluster (a second control plane), rebuilt from the branch alone")
+	scratch, err := testenv.Start(filepath.Join(root, "testdata", "crds"))
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = scratch.Stop() }
+	dir := filepath.Join(work, "scratch")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		stop()
+		return "", nil, err
+	}
+	kc, err := scratch.WriteKubeconfig(dir)
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	step("driftback drill --kubeconfig <scratch> --config testdata/demo/driftback.yaml --repo %s", origin)
+	if err := sh(root, bin, "drill", "--kubeconfig", kc, "--config", cfg, "--repo", origin); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return kc, stop, nil
 }
 
 var (
