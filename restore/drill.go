@@ -16,6 +16,10 @@ type DrillOptions struct {
 	Apply ApplyOptions
 	// Restore tunes the status restore.
 	Restore Options
+	// VerifyOnly skips the apply and the restore: it checks a cluster
+	// rebuilt by other means (the GitOps tool and `driftback restore`)
+	// against the overlay without writing anything.
+	VerifyOnly bool
 }
 
 // DrillReport is what a drill did and found.
@@ -30,6 +34,8 @@ type DrillReport struct {
 	RTO    time.Duration
 	// Err is a failure that stopped or spoiled the drill (an apply error).
 	Err error
+	// VerifyOnly is set when nothing was applied or restored.
+	VerifyOnly bool
 }
 
 // Phase is one timed step of a drill.
@@ -48,7 +54,7 @@ func (r *DrillReport) OK() bool {
 // kustomize build (krusty), server-side apply, status restore, then a check
 // of every captured field.
 func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOptions) *DrillReport {
-	r := &DrillReport{}
+	r := &DrillReport{VerifyOnly: opts.VerifyOnly}
 	start := time.Now()
 	mark := func(name string, t time.Time) { r.Phases = append(r.Phases, Phase{name, time.Since(t)}) }
 	defer func() { r.RTO = time.Since(start) }()
@@ -72,13 +78,15 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	}
 	mark("build", t)
 
-	t = time.Now()
-	r.Applied, r.Err = Apply(ctx, c, objs, opts.Apply)
-	mark("apply", t)
+	if !opts.VerifyOnly {
+		t = time.Now()
+		r.Applied, r.Err = Apply(ctx, c, objs, opts.Apply)
+		mark("apply", t)
 
-	t = time.Now()
-	r.Restore = Restore(ctx, c, ov.Status, opts.Restore)
-	mark("restore", t)
+		t = time.Now()
+		r.Restore = Restore(ctx, c, ov.Status, opts.Restore)
+		mark("restore", t)
+	}
 
 	t = time.Now()
 	r.Verify = Verify(ctx, c, ov)
@@ -91,11 +99,17 @@ func (r *DrillReport) Print(w io.Writer) {
 	if r.Meta.ClusterUID != "" {
 		fmt.Fprintf(w, "overlay of cluster %s (UID %s)\n", r.Meta.Cluster, r.Meta.ClusterUID)
 	}
-	fmt.Fprintf(w, "applied:   %d object(s) (server-side apply)\n", len(r.Applied))
+	if r.VerifyOnly {
+		fmt.Fprintln(w, "verify only: nothing applied or restored")
+	} else {
+		fmt.Fprintf(w, "applied:   %d object(s) (server-side apply)\n", len(r.Applied))
+	}
 	if r.Err != nil {
 		fmt.Fprintf(w, "error:     %v\n", r.Err)
 	}
-	r.Restore.Print(w)
+	if !r.VerifyOnly {
+		r.Restore.Print(w)
+	}
 	fmt.Fprintf(w, "verified:  %d field(s) of %d object(s), %d mismatch(es)\n", r.Verify.Fields, r.Verify.Objects, len(r.Verify.Mismatches))
 	for _, m := range r.Verify.Mismatches {
 		fmt.Fprintf(w, "  MISMATCH %s %s: want %s, got %s\n", m.Object, m.Path, short(m.Want), gotString(m.Got))

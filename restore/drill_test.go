@@ -90,6 +90,12 @@ func TestDrill(t *testing.T) {
 		t.Errorf("applied object's managers = %v, want driftback-drill", mf)
 	}
 
+	// Verify only: the rebuilt cluster checks out, nothing is applied.
+	vo := Drill(ctx, c, drillRepo(""), "o", DrillOptions{VerifyOnly: true})
+	if !vo.OK() || len(vo.Applied) != 0 || vo.Verify.Fields != 5 {
+		t.Errorf("verify-only drill: ok=%v applied=%v fields=%d", vo.OK(), vo.Applied, vo.Verify.Fields)
+	}
+
 	// A second drill on the same cluster changes nothing and passes.
 	again := Drill(ctx, c, drillRepo(""), "o", DrillOptions{})
 	if !again.OK() || again.Restore.Count(AlreadyEqual) != 1 {

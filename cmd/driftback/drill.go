@@ -24,7 +24,8 @@ way Flux does (server-side apply, field manager driftback-drill, forced; CRDs
 and Namespaces first, waited for), runs the status restore, then checks every
 captured field (patches, resources, status) in the cluster against Git. It
 prints the mismatches and the time taken (RTO) and exits non-zero on any
-mismatch. Never point it at a production cluster: it applies with force.`,
+mismatch. Never point it at a production cluster: it applies with force.
+With --verify-only it only checks, and is the last step of a real recovery.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := src.resolve(); err != nil {
@@ -55,5 +56,6 @@ mismatch. Never point it at a production cluster: it applies with force.`,
 	f := cmd.Flags()
 	f.DurationVar(&opts.Restore.Wait, "wait", 2*time.Minute, "how long to wait for objects before restoring their status")
 	f.DurationVar(&opts.Apply.Wait, "crd-wait", time.Minute, "how long to wait for applied CRDs to be established")
+	f.BoolVar(&opts.VerifyOnly, "verify-only", false, "apply and restore nothing: check a cluster rebuilt by the GitOps tool and driftback restore against the branch (safe on the real cluster)")
 	return cmd
 }
