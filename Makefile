@@ -11,7 +11,7 @@ all: build
 build: ## Build the driftback binary into bin/.
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/driftback
 
-tools: ## Install what the tests need from Debian (git), if missing.
+tools: ## Install what the tests need from Debian (git, openssh-server), if missing.
 	@bash hack/install-tools.sh
 
 controlplane: tools ## Compile kube-apiserver, kube-controller-manager and etcd once (cached in .cache/).
