@@ -64,6 +64,11 @@ type Capture struct {
 	// fields (patch and auto mode), or the sanitized whole object (object
 	// mode). It never holds status.
 	Object map[string]any
+	// Applied holds the captured leaves (outside status) that the GitOps tool
+	// applied, shaped like Object; nil when none. Render leaves out of the
+	// patch those the Git base holds with the same value: they are in Git
+	// already. See Ownership for why capture cannot drop them itself.
+	Applied map[string]any
 	// Whole is the sanitized whole object in auto mode, written instead of
 	// the patch when the Git base does not define the object; nil otherwise.
 	Whole map[string]any
@@ -127,6 +132,7 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 	}
 	owners := map[string]*Ownership{}
 	status := map[string]any{}
+	applied := map[string]any{}
 	for _, r := range matched {
 		c.Rules = append(c.Rules, r.Name)
 		sel := map[string]any{}
@@ -145,7 +151,10 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 			if owners[key] == nil {
 				owners[key] = NewOwnership(u, r.GitOpsManagers)
 			}
-			owners[key].DropApplied(sel)
+			if a := owners[key].Applied(sel); a != nil {
+				delete(a, "status")
+				mergeInto(applied, a)
+			}
 		}
 		if s, ok := sel["status"].(map[string]any); ok {
 			mergeInto(status, s)
@@ -161,6 +170,12 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 		c.Status = status
 	}
 	pruneEmpty(c.Object)
+	if c.Mode != ModeObject {
+		pruneEmpty(applied)
+		if len(applied) > 0 {
+			c.Applied = applied
+		}
+	}
 	if whole != nil {
 		if c.Mode == ModeObject {
 			c.Object = whole

@@ -21,20 +21,29 @@ var DefaultGitOpsManagers = []string{"argocd-controller", "kustomize-controller"
 // Ownership says which fields of one object a GitOps tool applied, read from
 // its managedFields and last-applied-configuration annotation.
 //
-// The rule ("only what Git lacks"): a captured leaf — a scalar, or a list
-// taken whole — is not written when
+// A captured leaf — a scalar, or a list taken whole — was applied by the
+// GitOps tool when
 //
 //  1. the last-applied-configuration annotation, itself written by a GitOps
 //     manager, holds an equal value at the same path; or
 //  2. a GitOps manager's managedFields entry owns the leaf (for a list: the
 //     list or anything in it) and no other manager's entry does.
 //
-// Everything else is kept: a field a runtime manager co-owns (it asserted the
-// value too), a field no entry owns (defaulted, or written before managed
-// fields existed), a field whose value drifted from the last apply. Entries
-// of every operation and subresource count, status ones included: ownership
-// is read straight from each entry's fieldsV1 with structured-merge-diff,
-// because managedfields.ExtractInto only reads Apply entries.
+// Everything else is runtime state: a field a runtime manager co-owns (it
+// asserted the value too), a field no entry owns (defaulted, or written
+// before managed fields existed), a value that drifted from the last apply.
+// Entries of every operation and subresource count, status ones included:
+// ownership is read straight from each entry's fieldsV1 with
+// structured-merge-diff, because managedfields.ExtractInto only reads Apply
+// entries.
+//
+// "Applied by the GitOps tool" is not "in Git's base": the tool also applies
+// driftback's own overlay, so after a rebuild it is the sole owner of the
+// external names the overlay restored, and its last-applied annotation holds
+// them. Dropping such fields here would remove them from the overlay, and the
+// next sync would delete them from the cluster. So capture only marks them
+// (Capture.Applied) and render, which knows the base, leaves out those the
+// base holds with the same value.
 type Ownership struct {
 	gitops, runtime *fieldpath.Set
 	// lastApplied is the decoded annotation; nil when absent, unreadable or
@@ -81,28 +90,33 @@ func IsGitOpsManager(name string, managers []string) bool {
 	return false
 }
 
-// DropApplied removes, in place, the leaves of sel (a selection shaped like
-// the object) that Git already holds, then prunes maps left empty.
-func (o *Ownership) DropApplied(sel map[string]any) {
-	o.drop(sel, fieldpath.Path{}, o.lastApplied)
+// Applied returns the leaves of sel (a selection shaped like the object)
+// that the GitOps tool applied, shaped like sel; nil when there are none.
+func (o *Ownership) Applied(sel map[string]any) map[string]any {
+	out := o.applied(sel, fieldpath.Path{}, o.lastApplied)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
-func (o *Ownership) drop(m map[string]any, prefix fieldpath.Path, applied map[string]any) {
+func (o *Ownership) applied(m map[string]any, prefix fieldpath.Path, la map[string]any) map[string]any {
+	out := map[string]any{}
 	for k, v := range m {
 		p := append(prefix.Copy(), fieldpath.FieldNameElement(k))
-		av, inApplied := applied[k]
+		av, inApplied := la[k]
 		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
 			am, _ := av.(map[string]any)
-			o.drop(sub, p, am)
-			if len(sub) == 0 {
-				delete(m, k)
+			if a := o.applied(sub, p, am); len(a) > 0 {
+				out[k] = a
 			}
 			continue
 		}
 		if inApplied && jsonEqual(av, v) || o.OwnedByGitOpsOnly(p) {
-			delete(m, k)
+			out[k] = v
 		}
 	}
+	return out
 }
 
 // OwnedByGitOpsOnly reports whether a GitOps manager owns p (or something

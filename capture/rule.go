@@ -57,8 +57,9 @@ type Rule struct {
 	OnlyOwned bool
 	// GitOpsManagers name the field managers that apply Git's content
 	// (argocd-controller, kustomize-controller, ...). Selected fields whose
-	// live value one of them applied are already in Git and are not captured
-	// (see managed.go). Empty: every selected field is captured.
+	// live value one of them applied are marked in Capture.Applied, and
+	// render leaves them out when the Git base holds them (see managed.go).
+	// Empty: nothing is marked.
 	GitOpsManagers []string
 }
 

@@ -31,8 +31,8 @@ type File struct {
 	Git        Git     `json:"git"`
 	Overlay    Overlay `json:"overlay"`
 	// GitOpsManagers are the field managers that apply Git's content; fields
-	// they applied are not captured. Nil: capture.DefaultGitOpsManagers; an
-	// empty list turns the filter off.
+	// they applied that the base holds are not written. Nil:
+	// capture.DefaultGitOpsManagers; an empty list turns the filter off.
 	GitOpsManagers []string   `json:"gitopsManagers"`
 	Presets        []PresetIn `json:"presets"`
 	Rules          []RuleIn   `json:"rules"`

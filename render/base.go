@@ -14,7 +14,9 @@ import (
 // patch is written only for an object kustomize can find: a patch without a
 // target fails the whole build.
 type BaseIndex struct {
-	objects map[baseKey]bool
+	// objects maps each base object to its content, which says which
+	// applied fields Git holds (see withoutBase).
+	objects map[baseKey]map[string]any
 }
 
 type baseKey struct{ group, kind, namespace, name string }
@@ -22,7 +24,7 @@ type baseKey struct{ group, kind, namespace, name string }
 // IndexBase builds overlay.resources as they would stand at dir in the
 // repository base and indexes the objects they define.
 func IndexBase(base fs.FS, dir string, resources []string) (*BaseIndex, error) {
-	idx := &BaseIndex{objects: map[baseKey]bool{}}
+	idx := &BaseIndex{objects: map[baseKey]map[string]any{}}
 	if len(resources) == 0 {
 		return idx, nil
 	}
@@ -40,7 +42,11 @@ func IndexBase(base fs.FS, dir string, resources []string) (*BaseIndex, error) {
 	}
 	for _, r := range m.Resources() {
 		gvk := r.GetGvk()
-		idx.objects[baseKey{gvk.Group, gvk.Kind, r.GetNamespace(), r.GetName()}] = true
+		obj, err := r.Map()
+		if err != nil {
+			return nil, fmt.Errorf("index the base: %s %s: %w", gvk.Kind, r.GetName(), err)
+		}
+		idx.objects[baseKey{gvk.Group, gvk.Kind, r.GetNamespace(), r.GetName()}] = obj
 	}
 	return idx, nil
 }
@@ -49,11 +55,19 @@ func IndexBase(base fs.FS, dir string, resources []string) (*BaseIndex, error) {
 // namespace: bases often leave it out and let the GitOps tool set it, and the
 // patch must then leave it out too.
 func (b *BaseIndex) lookup(r capture.ObjectRef) (namespace string, ok bool) {
-	if b.objects[baseKey{r.Group, r.Kind, r.Namespace, r.Name}] {
-		return r.Namespace, true
+	ns, _, ok := b.find(r)
+	return ns, ok
+}
+
+// find returns the base's namespace for ref's object and its content.
+func (b *BaseIndex) find(r capture.ObjectRef) (namespace string, obj map[string]any, ok bool) {
+	if o, ok := b.objects[baseKey{r.Group, r.Kind, r.Namespace, r.Name}]; ok {
+		return r.Namespace, o, true
 	}
-	if r.Namespace != "" && b.objects[baseKey{r.Group, r.Kind, "", r.Name}] {
-		return "", true
+	if r.Namespace != "" {
+		if o, ok := b.objects[baseKey{r.Group, r.Kind, "", r.Name}]; ok {
+			return "", o, true
+		}
 	}
-	return "", false
+	return "", nil, false
 }

@@ -84,8 +84,8 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 				return nil, err
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
-		case hasPatchFields(c.Object):
-			obj, inBase := patchFor(c, l.Base)
+		case hasPatchFields(withoutBase(c, l.Base)):
+			obj, inBase := patchFor(c.Ref, withoutBase(c, l.Base), l.Base)
 			if !inBase {
 				if err := t.add(path.Join(UnmatchedDir, rel), obj); err != nil {
 					return nil, err
@@ -134,20 +134,20 @@ func inBase(base *BaseIndex, r capture.ObjectRef) bool {
 
 // patchFor returns the patch of a capture, addressed as the base addresses
 // the object, and whether the base defines it.
-func patchFor(c capture.Capture, base *BaseIndex) (map[string]any, bool) {
+func patchFor(ref capture.ObjectRef, patch map[string]any, base *BaseIndex) (map[string]any, bool) {
 	if base == nil {
-		return c.Object, true
+		return patch, true
 	}
-	ns, ok := base.lookup(c.Ref)
-	if !ok || ns == c.Ref.Namespace {
-		return c.Object, ok
+	ns, ok := base.lookup(ref)
+	if !ok || ns == ref.Namespace {
+		return patch, ok
 	}
-	obj := make(map[string]any, len(c.Object))
-	for k, v := range c.Object {
+	obj := make(map[string]any, len(patch))
+	for k, v := range patch {
 		obj[k] = v
 	}
 	md := map[string]any{}
-	for k, v := range c.Object["metadata"].(map[string]any) {
+	for k, v := range patch["metadata"].(map[string]any) {
 		md[k] = v
 	}
 	delete(md, "namespace")

@@ -32,6 +32,7 @@ func TestPresets(t *testing.T) {
 		{preset: "crossplane",
 			mustHave: []string{
 				"patches/_cluster/s3.aws.upbound.io_Bucket/crossplane-logs.yaml",
+				"restored-2f9c1", // applied by Argo CD from the overlay, not in the base: kept
 				"patches/cp-team/database.example.org_PostgreSQLInstance/db.yaml",
 				"resources/_cluster/database.example.org_XPostgreSQLInstance/db-x7k2p.yaml",
 				"resources/_cluster/rds.aws.upbound.io_Instance/db-x7k2p-5mzqd.yaml",
