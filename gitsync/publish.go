@@ -172,6 +172,9 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 	}
 	var lastErr error
 	for i := 1; i <= attempts; i++ {
+		if err := r.maybeRefresh(); err != nil {
+			return Result{}, err
+		}
 		res, err := r.publishOnce(ctx, t, prepare)
 		if err == nil {
 			r.metrics.clearPending()
@@ -394,6 +397,7 @@ func (r *Repo) build(p plan, t Target, content Content) (plumbing.Hash, []Change
 		msg = content.Message(changes)
 	}
 	h, err := r.writeCommit(p, t, root, withTrailers(msg, t, p))
+	r.built++
 	return h, changes, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	neturl "net/url"
 	"strings"
 	"sync"
@@ -24,13 +25,21 @@ import (
 
 const remoteName = "origin"
 
-// Repo is a local, worktree-less copy of a remote repository.
+// Repo is a local, worktree-less copy of a remote repository. Publish may be
+// called from several goroutines (it serialises itself); the other methods
+// must not run alongside it.
 type Repo struct {
 	url  string
 	auth transport.AuthMethod
 	repo *git.Repository
 	// Now stamps commits; tests replace it.
 	Now func() time.Time
+	// RefreshAfter is how many commits a Repo builds before it drops its
+	// in-memory objects and fetches afresh at the next Publish: each commit,
+	// and each attempt that lost a race, leaves trees in memory, and a
+	// watcher runs for months. Default (0) 200; negative: never.
+	RefreshAfter int
+	built        int
 
 	// secrets are scrubbed from every error.
 	secrets []string
@@ -44,6 +53,16 @@ type Repo struct {
 // Open prepares an in-memory repository that fetches from and pushes to url
 // (https://, ssh://, file:// or a local path). Nothing is fetched yet.
 func Open(url string, auth transport.AuthMethod) (*Repo, error) {
+	r, err := newLocal(url)
+	if err != nil {
+		return nil, err
+	}
+	repo := &Repo{url: url, auth: auth, repo: r, secrets: secretsOf(url, auth), Now: time.Now, tw: newTreeWriter(r.Storer), states: map[string]*dirState{}}
+	repo.metrics = newMetrics(func() time.Time { return repo.Now() })
+	return repo, nil
+}
+
+func newLocal(url string) (*git.Repository, error) {
 	r, err := git.Init(memory.NewStorage(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("init local repository: %w", err)
@@ -51,9 +70,27 @@ func Open(url string, auth transport.AuthMethod) (*Repo, error) {
 	if _, err := r.CreateRemote(&gitconfig.RemoteConfig{Name: remoteName, URLs: []string{url}}); err != nil {
 		return nil, fmt.Errorf("add remote %s: %w", redact(url), err)
 	}
-	repo := &Repo{url: url, auth: auth, repo: r, secrets: secretsOf(url, auth), Now: time.Now, tw: newTreeWriter(r.Storer), states: map[string]*dirState{}}
-	repo.metrics = newMetrics(func() time.Time { return repo.Now() })
-	return repo, nil
+	return r, nil
+}
+
+// maybeRefresh starts over with an empty object store once enough commits
+// were built. The directory states survive: they name blobs by hash and are
+// only trusted for a tree hash the next fetch brings back.
+func (r *Repo) maybeRefresh() error {
+	limit := r.RefreshAfter
+	if limit == 0 {
+		limit = 200
+	}
+	if limit < 0 || r.built < limit {
+		return nil
+	}
+	fresh, err := newLocal(r.url)
+	if err != nil {
+		return err
+	}
+	slog.Debug("dropping in-memory Git objects; the next fetch starts afresh", "commits", r.built)
+	r.repo, r.tw, r.built = fresh, newTreeWriter(fresh.Storer), 0
+	return nil
 }
 
 // dirState is the cached listing of dir, kept between publishes so that a
