@@ -28,12 +28,20 @@ func (p permanentError) Unwrap() error { return p.err }
 
 func permanent(err error) error { return permanentError{err} }
 
+// callerError is the Prepare callback's own refusal (a safety guard, an
+// overlay that does not build): permanent, and not a Git failure.
+type callerError struct{ err error }
+
+func (c callerError) Error() string { return c.err.Error() }
+func (c callerError) Unwrap() error { return c.err }
+
 // isPermanent says whether retrying err is pointless: hooks, credentials,
 // host keys, a missing repository, the caller's own errors.
 func isPermanent(err error) bool {
 	var p permanentError
+	var c callerError
 	switch {
-	case errors.As(err, &p), errors.Is(err, ErrDeclined), errors.Is(err, ErrNotOwned),
+	case errors.As(err, &p), errors.As(err, &c), errors.Is(err, ErrDeclined), errors.Is(err, ErrNotOwned),
 		errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
 		errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrInvalidAuthMethod):
 		return true

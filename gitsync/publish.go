@@ -182,7 +182,9 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 			return res, nil
 		}
 		lastErr = err
-		r.metrics.failures.Inc()
+		if !errors.As(err, new(callerError)) {
+			r.metrics.failures.Inc()
+		}
 		if isPermanent(err) || ctx.Err() != nil {
 			return Result{}, err
 		}
@@ -229,7 +231,7 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 	}
 	content, err := prepare(TreeFS(tree))
 	if err != nil {
-		return Result{}, permanent(err)
+		return Result{}, callerError{err}
 	}
 	h, changes, err := r.build(p, t, content)
 	if err != nil {

@@ -1,6 +1,8 @@
 package gitsync_test
 
 import (
+	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -165,5 +167,28 @@ func TestBaseBranchIsNeverSide(t *testing.T) {
 	tg.Mode = gitsync.ModeSide
 	if _, err := r.Publish(t.Context(), tg, whole(nil)); err == nil || !strings.Contains(err.Error(), "never forces the base branch") {
 		t.Fatalf("side mode on the base branch: err = %v", err)
+	}
+}
+
+func TestPrepareErrorStopsAtOnceAndIsNotAGitFailure(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	r := open(t, url)
+	guard := errors.New("refused by a safety rule")
+	calls := 0
+	tg := target("driftback/c1", "main", dir)
+	tg.Attempts = 10
+	_, err := r.Publish(t.Context(), tg, func(fs.FS) (gitsync.Content, error) { calls++; return gitsync.Content{}, guard })
+	if !errors.Is(err, guard) || calls != 1 {
+		t.Errorf("err = %v after %d calls; want the guard's error after one", err, calls)
+	}
+	if n := metric(t, r, "driftback_git_push_failures_total"); n != 0 {
+		t.Errorf("a refusal by the caller counted %v push failures", n)
+	}
+	for _, bad := range []string{"../x.yaml", "a//b.yaml", "/abs.yaml", "a/./b.yaml"} {
+		if _, err := r.Publish(t.Context(), tg, whole(map[string]string{bad: "x"})); err == nil || !strings.Contains(err.Error(), "invalid path") {
+			t.Errorf("path %q: err = %v, want invalid path", bad, err)
+		}
 	}
 }
