@@ -19,6 +19,7 @@ type overlaySource struct {
 	repoURL    string
 	branch     string
 	dir        string
+	git        gitFlags
 }
 
 func (s *overlaySource) resolve() error {
@@ -47,7 +48,7 @@ func (s *overlaySource) resolve() error {
 // open fetches the branch and returns its tree as a file system; only the
 // wiring here knows Git, restore reads an fs.FS.
 func (s *overlaySource) open(ctx context.Context) (fs.FS, plumbing.Hash, error) {
-	repo, err := gitsync.Open(s.repoURL, nil)
+	repo, err := openRepo(s.repoURL, &s.git)
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}

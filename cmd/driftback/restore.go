@@ -16,6 +16,7 @@ func (s *overlaySource) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
 	f.StringVar(&s.branch, "branch", "", "branch holding the overlay (overrides git.branch)")
 	f.StringVar(&s.dir, "path", "", "overlay directory in the repository (overrides git.path)")
+	s.git.addFlags(f)
 }
 
 func newRestoreCmd(g *globalFlags) *cobra.Command {

@@ -17,6 +17,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		opts        live.ControllerOptions
 		metricsAddr string
 		msgFlags    messageFlags
+		startup     startupOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -69,11 +70,20 @@ keeps going. See docs/run.md.`,
 				return err
 			}
 			defer stopServer()
+			// A rebuilt cluster: restore first, capture only once adopted.
+			// Health is served meanwhile; readiness waits for the watch.
+			if err := restoreOnStart(ctx, cmd.OutOrStdout(), rc, repo, cfg.Git.Branch, cfg.Git.Path, uid, cf.opts.adopt, startup); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
 			return ctl.Run(ctx)
 		},
 	}
 	f := cmd.Flags()
 	cf.register(f)
+	startup.addFlags(f)
 	f.StringVar(&msgFlags.templateText, "message-template", "", "Go text/template for commit messages (overrides git.messageTemplate; see docs/gitsync.md)")
 	f.DurationVar(&opts.Debounce, "debounce", 5*time.Second, "collect changes this long after the first one, then make one commit")
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
