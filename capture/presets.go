@@ -1,6 +1,9 @@
 package capture
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Preset names. config declares which exist; the rule sets live here
 // because they are capture knowledge: which fields each tool writes at run
@@ -24,6 +27,16 @@ type GroupKind struct {
 // must contain one) and the k8s.io groups, but never the core group, so a
 // preset over "all kinds" can never select a Secret.
 const anyNonCoreGroup = "*.*"
+
+// kubernetesGroups are left out of presets over "all kinds": their objects
+// (leases, events, endpoint slices, CRDs themselves) churn or are large, and
+// none carries the state the presets look for.
+var kubernetesGroups = []string{"*.k8s.io"}
+
+// anyCustomGroup matches the groups of custom resources, as far as a glob can.
+func anyCustomGroup() Match {
+	return Match{APIGroups: []string{anyNonCoreGroup}, ExcludeAPIGroups: kubernetesGroups, Kinds: []string{"*"}}
+}
 
 const externalName = `metadata.annotations["crossplane.io/external-name"]`
 
@@ -67,7 +80,7 @@ func PresetRules(name string, kinds []GroupKind) ([]Rule, error) {
 		var rs []Rule
 		for _, gk := range kinds {
 			rs = append(rs, Rule{
-				Name:    "status/" + gk.Kind + "." + gk.Group,
+				Name:    "status/" + strings.TrimSuffix(gk.Kind+"."+gk.Group, "."),
 				Match:   Match{APIGroups: []string{gk.Group}, Kinds: []string{gk.Kind}, HasFields: paths("status")},
 				Mode:    ModePatch,
 				Fields:  paths("status"),
@@ -93,13 +106,12 @@ func Presets() []string {
 // Composition labels (crossplane.io/composite, claim-name, claim-namespace)
 // travel with the whole objects.
 func crossplaneRules() []Rule {
-	all := []string{"*"}
 	return []Rule{
 		{
 			// Managed resources: patch when Git holds the MR, the whole MR
 			// when a composition created it.
 			Name:         "crossplane/external-name",
-			Match:        Match{APIGroups: []string{anyNonCoreGroup}, Kinds: all, HasFields: paths(externalName)},
+			Match:        withHasFields(anyCustomGroup(), paths(externalName)),
 			Mode:         ModeAuto,
 			Fields:       paths(externalName),
 			IncludeOwned: true,
@@ -108,7 +120,7 @@ func crossplaneRules() []Rule {
 			// Composites (v1: spec.resourceRefs): which MRs they own, and
 			// the claim bound to them.
 			Name:         "crossplane/composite",
-			Match:        Match{APIGroups: []string{anyNonCoreGroup}, Kinds: all, HasFields: paths("spec.resourceRefs")},
+			Match:        withHasFields(anyCustomGroup(), paths("spec.resourceRefs")),
 			Mode:         ModeAuto,
 			Fields:       paths("spec.resourceRefs", "spec.claimRef", "spec.compositionRef", "spec.compositionRevisionRef"),
 			IncludeOwned: true,
@@ -116,7 +128,7 @@ func crossplaneRules() []Rule {
 		{
 			// Composites of Crossplane v2 keep the same links under spec.crossplane.
 			Name:         "crossplane/composite-v2",
-			Match:        Match{APIGroups: []string{anyNonCoreGroup}, Kinds: all, HasFields: paths("spec.crossplane.resourceRefs")},
+			Match:        withHasFields(anyCustomGroup(), paths("spec.crossplane.resourceRefs")),
 			Mode:         ModeAuto,
 			Fields:       paths("spec.crossplane.resourceRefs", "spec.crossplane.compositionRef", "spec.crossplane.compositionRevisionRef"),
 			IncludeOwned: true,
@@ -125,11 +137,16 @@ func crossplaneRules() []Rule {
 			// Claims live in Git; the composite they bound to has a
 			// generated name that Git lacks.
 			Name:   "crossplane/claim",
-			Match:  Match{APIGroups: []string{anyNonCoreGroup}, Kinds: all, HasFields: paths("spec.resourceRef")},
+			Match:  withHasFields(anyCustomGroup(), paths("spec.resourceRef")),
 			Mode:   ModePatch,
 			Fields: paths("spec.resourceRef"),
 		},
 	}
+}
+
+func withHasFields(m Match, ps []Path) Match {
+	m.HasFields = ps
+	return m
 }
 
 // pvcBindingRules keep a claim bound to the volume holding its data: a

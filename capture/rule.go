@@ -66,7 +66,10 @@ type Rule struct {
 // Match selects objects. Empty lists match everything; group, kind and name
 // entries are globs (path.Match syntax); "" is the core API group.
 type Match struct {
-	APIGroups         []string
+	APIGroups []string
+	// ExcludeAPIGroups are globs of groups never matched, even when
+	// APIGroups would match them.
+	ExcludeAPIGroups  []string
 	Kinds             []string
 	Namespaces        []string
 	ExcludeNamespaces []string
@@ -81,6 +84,9 @@ type Match struct {
 // MatchesKind reports whether the rule applies to objects of group/kind,
 // whatever their version.
 func (m Match) MatchesKind(group, kind string) bool {
+	if len(m.ExcludeAPIGroups) > 0 && globAny(m.ExcludeAPIGroups, group) {
+		return false
+	}
 	return globAny(m.APIGroups, group) && globAny(m.Kinds, kind)
 }
 

@@ -87,6 +87,7 @@ type RuleIn struct {
 // MatchIn selects objects; see capture.Match.
 type MatchIn struct {
 	APIGroups         []string `json:"apiGroups"`
+	ExcludeAPIGroups  []string `json:"excludeAPIGroups"`
 	Kinds             []string `json:"kinds"`
 	Namespaces        []string `json:"namespaces"`
 	ExcludeNamespaces []string `json:"excludeNamespaces"`
@@ -268,14 +269,14 @@ func (in RuleIn) compile() (capture.Rule, error) {
 	for _, f := range []struct {
 		name  string
 		globs []string
-	}{{"apiGroups", m.APIGroups}, {"kinds", m.Kinds}, {"namespaces", m.Namespaces}, {"excludeNamespaces", m.ExcludeNamespaces}, {"names", m.Names}} {
+	}{{"apiGroups", m.APIGroups}, {"excludeAPIGroups", m.ExcludeAPIGroups}, {"kinds", m.Kinds}, {"namespaces", m.Namespaces}, {"excludeNamespaces", m.ExcludeNamespaces}, {"names", m.Names}} {
 		for j, g := range f.globs {
 			if _, err := path.Match(g, ""); err != nil {
 				return r, fmt.Errorf("match.%s[%d]: %q is not a valid glob (allowed: names with *, ? and [...] as in path.Match): %w", f.name, j, g, err)
 			}
 		}
 	}
-	r.Match = capture.Match{APIGroups: m.APIGroups, Kinds: m.Kinds, Namespaces: m.Namespaces, ExcludeNamespaces: m.ExcludeNamespaces, Names: m.Names}
+	r.Match = capture.Match{APIGroups: m.APIGroups, ExcludeAPIGroups: m.ExcludeAPIGroups, Kinds: m.Kinds, Namespaces: m.Namespaces, ExcludeNamespaces: m.ExcludeNamespaces, Names: m.Names}
 	if m.LabelSelector != "" {
 		sel, err := labels.Parse(m.LabelSelector)
 		if err != nil {

@@ -47,6 +47,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad mode", withRule("- name: a\n  mode: full\n  match: {kinds: [X]}\n  fields: [spec]\n"), []string{`rules[0] (rule "a")`, "mode", "patch (default), object or auto"}},
 		{"no kinds", withRule("- name: a\n  match: {apiGroups: [x]}\n  fields: [spec]\n"), []string{"match.kinds", "at least one"}},
 		{"bad group glob", withRule("- name: a\n  match: {apiGroups: ['[x'], kinds: [X]}\n  fields: [spec]\n"), []string{"match.apiGroups[0]", "not a valid glob"}},
+		{"bad excludeAPIGroups glob", withRule("- name: a\n  match: {excludeAPIGroups: ['[x'], kinds: [X]}\n  fields: [spec]\n"), []string{"match.excludeAPIGroups[0]", "not a valid glob"}},
+		{"secret via excludeAPIGroups that misses the core group", withRule("- name: all\n  match: {excludeAPIGroups: ['*.k8s.io'], kinds: ['*']}\n  fields: [data]\n"), []string{"Secret"}},
 		{"bad kind glob", withRule("- name: a\n  match: {kinds: ['[']}\n  fields: [spec]\n"), []string{"match.kinds[0]"}},
 		{"bad namespace glob", withRule("- name: a\n  match: {kinds: [X], namespaces: ['[']}\n  fields: [spec]\n"), []string{"match.namespaces[0]"}},
 		{"bad excludeNamespaces glob", withRule("- name: a\n  match: {kinds: [X], excludeNamespaces: [ok, '[']}\n  fields: [spec]\n"), []string{"match.excludeNamespaces[1]"}},
@@ -169,6 +171,15 @@ func TestParseRules(t *testing.T) {
 			},
 		},
 		{
+			name: "data is fine once the core group is excluded",
+			in:   withRule("- name: cm\n  match: {excludeAPIGroups: [''], kinds: ['*']}\n  fields: [data]\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Rules[0].Match.MatchesKind("", "ConfigMap") || !c.Rules[0].Match.MatchesKind("example.com", "Thing") {
+					t.Errorf("match = %+v", c.Rules[0].Match)
+				}
+			},
+		},
+		{
 			name: "data of a non-core kind is fine",
 			in:   withRule("- name: cm\n  match: {apiGroups: [example.com], kinds: ['*']}\n  fields: [data]\n"),
 			check: func(t *testing.T, c *Config) {
@@ -198,7 +209,7 @@ func TestParseRules(t *testing.T) {
 					}
 				}
 				want := []string{"crossplane/external-name", "crossplane/composite", "crossplane/composite-v2", "crossplane/claim",
-					"status/KubernetesCluster.infra.example.com", "status/Node.", "xn"}
+					"status/KubernetesCluster.infra.example.com", "status/Node", "xn"}
 				if !reflect.DeepEqual(names, want) {
 					t.Errorf("rules = %v, want %v", names, want)
 				}
