@@ -98,6 +98,15 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 		t.Errorf("summary printed:\n%s", printed)
 	}
 
+	// restore reads the same private repository with the same flags.
+	restored, _, err := runCLIAll("restore", "--config", cfg, "--repo", url, "--wait", "0", "--dry-run", "--git-username-file", user, "--git-password-file", pass)
+	if err != nil || !strings.Contains(restored, "already equal") {
+		t.Errorf("restore --dry-run with credentials: %v\n%s", err, restored)
+	}
+	if _, _, err := runCLIAll("restore", "--config", cfg, "--repo", url, "--wait", "0", "--dry-run"); err == nil {
+		t.Error("restore without credentials read a private repository")
+	}
+
 	if _, _, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--message-template", "{{.Nope}}"); err == nil || !strings.Contains(err.Error(), "--message-template") {
 		t.Errorf("a bad template: err = %v, want one naming --message-template", err)
 	}
