@@ -36,6 +36,9 @@ type UnownedReport struct {
 	managers []string
 	fields   map[unownedKey]*UnownedField
 	seen     map[kindKey]int
+	// owned counts the objects of a kind that have a controller owner: a
+	// rule for them needs includeOwned.
+	owned map[kindKey]int
 }
 
 type unownedKey struct{ group, kind, path, manager string }
@@ -45,7 +48,7 @@ type kindKey struct{ group, kind string }
 // NewUnownedReport starts a report; gitops are the GitOps field managers
 // (names or globs).
 func NewUnownedReport(gitops []string) *UnownedReport {
-	return &UnownedReport{managers: gitops, fields: map[unownedKey]*UnownedField{}, seen: map[kindKey]int{}}
+	return &UnownedReport{managers: gitops, fields: map[unownedKey]*UnownedField{}, seen: map[kindKey]int{}, owned: map[kindKey]int{}}
 }
 
 // exampleMax bounds an example value so that a large status does not flood
@@ -59,6 +62,9 @@ const exampleMax = 60
 func (r *UnownedReport) Add(u *unstructured.Unstructured) {
 	ref := RefOf(u)
 	r.seen[kindKey{ref.Group, ref.Kind}]++
+	if HasControllerOwner(u) {
+		r.owned[kindKey{ref.Group, ref.Kind}]++
+	}
 	gitops := NewOwnership(u, r.managers).gitops
 	secret := ref.Group == "" && ref.Kind == "Secret"
 	inObject := map[unownedKey]bool{}
@@ -152,6 +158,9 @@ type SuggestedRule struct {
 	Exclude   []string
 	Objects   int
 	OfObjects int
+	// IncludeOwned is set when some objects of the kind have a controller
+	// owner (discover surveyed them with --include-owned).
+	IncludeOwned bool
 }
 
 // Suggest proposes one rule per kind keeping the fields that at least
@@ -180,7 +189,7 @@ func (r *UnownedReport) Suggest(minShare float64) []SuggestedRule {
 	}
 	var out []SuggestedRule
 	for k, ps := range byKind {
-		s := SuggestedRule{Name: "discovered-" + strings.ToLower(k.kind), APIGroup: k.group, Kind: k.kind, OfObjects: r.seen[k]}
+		s := SuggestedRule{Name: "discovered-" + strings.ToLower(k.kind), APIGroup: k.group, Kind: k.kind, OfObjects: r.seen[k], IncludeOwned: r.owned[k] > 0}
 		if k.group != "" {
 			s.Name += "-" + strings.ReplaceAll(k.group, ".", "-")
 		}

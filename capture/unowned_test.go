@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -71,6 +72,19 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggestIncludeOwned(t *testing.T) {
+	r := NewUnownedReport(DefaultGitOpsManagers)
+	u := loadFixture(t, "provider-wrote.yaml")
+	u.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "x/v1", Kind: "XR", Name: "o", UID: "1", Controller: ptr(true)}})
+	r.Add(u)
+	s := r.Suggest(0.5)
+	if len(s) != 1 || !s[0].IncludeOwned {
+		t.Errorf("suggestions = %+v, want one with IncludeOwned", s)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func TestRulePathRoundTrip(t *testing.T) {
 	tests := []struct {

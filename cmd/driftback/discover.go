@@ -89,7 +89,7 @@ func printDiscovery(w io.Writer, r *capture.UnownedReport, minShare float64) err
 	}
 	var doc proposal
 	for _, s := range sugg {
-		doc.Rules = append(doc.Rules, proposedRule{Name: s.Name, Match: proposedMatch{APIGroups: []string{s.APIGroup}, Kinds: []string{s.Kind}}, Fields: s.Fields})
+		doc.Rules = append(doc.Rules, proposedRule{Name: s.Name, Match: proposedMatch{APIGroups: []string{s.APIGroup}, Kinds: []string{s.Kind}}, Fields: s.Fields, IncludeOwned: s.IncludeOwned})
 	}
 	fmt.Fprintf(w, "\n# Proposed rules: fields at least %.0f%% of a kind's objects hold. Review them, then paste under\n# rules: in driftback.yaml (status paths are restored by `driftback restore`).\n", minShare*100)
 	enc := yaml.NewEncoder(w)
@@ -110,6 +110,8 @@ type proposedRule struct {
 	Name   string        `yaml:"name"`
 	Match  proposedMatch `yaml:"match"`
 	Fields []string      `yaml:"fields"`
+	// IncludeOwned is written only when the survey saw owned objects.
+	IncludeOwned bool `yaml:"includeOwned,omitempty"`
 }
 
 type proposedMatch struct {
