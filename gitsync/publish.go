@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ const (
 	TrailerDir = "Driftback-Dir"
 	// TrailerBase names the base commit a side branch was derived from.
 	TrailerBase = "Driftback-Base"
+	// TrailerCarried names another writer's directory that a re-derived
+	// commit carried over from the old tip (several writers, one branch).
+	TrailerCarried = "Driftback-Carried"
 )
 
 // Target says where a file tree goes.
@@ -212,6 +216,8 @@ type plan struct {
 	// rederive commits even with no change in Dir: the branch must follow
 	// the new base.
 	rederive bool
+	// carried are the other writers' directories a re-derivation kept.
+	carried []string
 }
 
 func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Result, error) {
@@ -275,7 +281,7 @@ func (r *Repo) plan(t Target, tips map[string]plumbing.Hash) (plan, error) {
 	if p.base == baseTip {
 		return p, nil
 	}
-	owned, why, err := r.owned(c)
+	owned, dirs, why, err := r.owned(c)
 	if err != nil {
 		return p, err
 	}
@@ -285,22 +291,45 @@ func (r *Repo) plan(t Target, tips map[string]plumbing.Hash) (plan, error) {
 			"branch", t.Branch, "base", t.BaseBranch, "reason", why)
 		return p, nil
 	}
-	dirEntry, ok, err := r.tw.lookup(p.root, strings.Split(t.Dir, "/"))
-	if err != nil {
-		return p, err
-	}
-	dirHash := plumbing.ZeroHash
-	if ok && dirEntry.Mode == filemode.Dir {
-		dirHash = dirEntry.Hash
-	}
 	np := plan{parent: baseTip, base: baseTip, lease: tip, rederive: true}
 	if err := r.fillRoot(&np); err != nil {
 		return p, err
 	}
-	if np.root, err = r.tw.apply(np.root, []edit{{path: strings.Split(t.Dir, "/"), hash: dirHash, mode: filemode.Dir}}); err != nil {
+	// Every directory driftback wrote since the base is carried over, not
+	// only this writer's: writers of other clusters share the branch.
+	dirs = outermost(append(dirs, t.Dir))
+	edits := make([]edit, 0, len(dirs))
+	for _, d := range dirs {
+		e, ok, err := r.tw.lookup(p.root, strings.Split(d, "/"))
+		if err != nil {
+			return p, err
+		}
+		h := plumbing.ZeroHash
+		if ok && e.Mode == filemode.Dir {
+			h = e.Hash
+		}
+		edits = append(edits, edit{path: strings.Split(d, "/"), hash: h, mode: filemode.Dir})
+		if d != t.Dir {
+			np.carried = append(np.carried, d)
+		}
+	}
+	if np.root, err = r.tw.apply(np.root, edits); err != nil {
 		return p, err
 	}
 	return np, nil
+}
+
+// outermost sorts dirs and drops duplicates and directories inside another.
+func outermost(dirs []string) []string {
+	sort.Strings(dirs)
+	var out []string
+	for _, d := range dirs {
+		if n := len(out); n > 0 && (out[n-1] == d || strings.HasPrefix(d, out[n-1]+"/")) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func (r *Repo) fillRoot(p *plan) error {
@@ -319,38 +348,56 @@ func (r *Repo) fillRoot(p *plan) error {
 const maxOwnedWalk = 10000
 
 // owned says whether every commit from tip back to the base it records is
-// driftback's, so replacing them loses nobody's work.
-func (r *Repo) owned(tip *object.Commit) (bool, string, error) {
+// driftback's, so replacing them loses nobody's work, and lists the
+// directories those commits wrote (TrailerDir and TrailerCarried).
+func (r *Repo) owned(tip *object.Commit) (bool, []string, string, error) {
 	c := tip
+	var dirs []string
 	for range maxOwnedWalk {
 		base, ok := trailer(c.Message, TrailerBase)
 		if !ok {
-			return false, fmt.Sprintf("commit %s has no %s trailer", c.Hash, TrailerBase), nil
+			return false, nil, fmt.Sprintf("commit %s has no %s trailer", c.Hash, TrailerBase), nil
 		}
 		if len(c.ParentHashes) != 1 {
-			return false, fmt.Sprintf("commit %s is a merge", c.Hash), nil
+			return false, nil, fmt.Sprintf("commit %s is a merge", c.Hash), nil
+		}
+		for _, key := range []string{TrailerDir, TrailerCarried} {
+			for _, d := range trailers(c.Message, key) {
+				if validPath(d) == nil {
+					dirs = append(dirs, d)
+				}
+			}
 		}
 		if c.ParentHashes[0].String() == base {
-			return true, "", nil
+			return true, dirs, "", nil
 		}
 		next, err := r.Commit(c.ParentHashes[0])
 		if err != nil {
-			return false, "", err
+			return false, nil, "", err
 		}
 		c = next
 	}
-	return false, fmt.Sprintf("more than %d commits since the base", maxOwnedWalk), nil
+	return false, nil, fmt.Sprintf("more than %d commits since the base", maxOwnedWalk), nil
 }
 
 // trailer returns the value of a "Key: value" line of a message's last paragraph.
 func trailer(msg, key string) (string, bool) {
-	paras := strings.Split(strings.TrimRight(msg, "\n"), "\n\n")
-	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
-		if v, ok := strings.CutPrefix(line, key+": "); ok {
-			return strings.TrimSpace(v), true
-		}
+	if v := trailers(msg, key); len(v) > 0 {
+		return v[0], true
 	}
 	return "", false
+}
+
+// trailers returns every value of key in a message's last paragraph.
+func trailers(msg, key string) []string {
+	paras := strings.Split(strings.TrimRight(msg, "\n"), "\n\n")
+	var out []string
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		if v, ok := strings.CutPrefix(line, key+": "); ok {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
 }
 
 // build stores a commit whose tree is the plan's with Dir changed as content
@@ -430,6 +477,9 @@ func withTrailers(msg string, t Target, p plan) string {
 	b.WriteString(strings.TrimRight(msg, "\n"))
 	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "%s: %s\n", TrailerDir, t.Dir)
+	for _, d := range p.carried {
+		fmt.Fprintf(&b, "%s: %s\n", TrailerCarried, d)
+	}
 	if t.mode() == ModeSide && !p.base.IsZero() {
 		fmt.Fprintf(&b, "%s: %s\n", TrailerBase, p.base)
 	}

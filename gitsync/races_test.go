@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -175,4 +176,60 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Two writers share a side branch while a person keeps moving the base:
+// re-derivations are forced with a lease, so neither writer's capture is
+// lost, and the branch ends on a base the person wrote.
+func TestSideBranchRacesWhileBaseMoves(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x0"})
+	person := t.TempDir()
+	gitserver.Run(t, "", "git", "clone", "-q", repoDir, person)
+	const rounds = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*rounds)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range rounds {
+			cmd := fmt.Sprintf(`set -e; echo x%d > apps/x.yaml; git -c user.name=p -c user.email=p@x commit -qam "person %d"; git push -q origin main`, i+1, i+1)
+			if out, err := exec.Command("bash", "-c", "cd "+person+" && "+cmd).CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("person: %v: %s", err, out)
+			}
+		}
+	}()
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := open(t, url)
+			tg := target("driftback/shared", "main", fmt.Sprintf("clusters/w%d", w))
+			tg.Attempts = 50
+			for i := range rounds {
+				if _, err := r.Publish(context.Background(), tg, whole(map[string]string{"state.yaml": fmt.Sprintf("w%d round %d", w, i)})); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// One more publish after the person is done: the branch follows main.
+	r := open(t, url)
+	publish(t, r, target("driftback/shared", "main", "clusters/w0"), whole(map[string]string{"state.yaml": fmt.Sprintf("w0 round %d", rounds-1)}))
+	got, _ := files(t, repoDir, "driftback/shared")
+	for w := range 2 {
+		if want := fmt.Sprintf("w%d round %d", w, rounds-1); got[fmt.Sprintf("clusters/w%d/state.yaml", w)] != want {
+			t.Errorf("writer %d's last capture is missing: %v", w, got)
+		}
+	}
+	if got["apps/x.yaml"] != fmt.Sprintf("x%d\n", rounds) {
+		t.Errorf("side branch does not follow the last base: apps/x.yaml = %q", got["apps/x.yaml"])
+	}
+	gitserver.Run(t, repoDir, "git", "fsck", "--strict", "--no-progress")
 }
