@@ -78,6 +78,11 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 	if !strings.Contains(files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml"], "logs-lost") {
 		t.Errorf("adoption lost the recorded status:\n%v", files)
 	}
+	// The external name came back through the overlay, applied by the
+	// GitOps tool: only the overlay holds it, so it must stay in Git.
+	if !strings.Contains(files[dir+"patches/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml"], "crossplane.io/external-name: logs-lost") {
+		t.Errorf("adoption dropped the external name the overlay holds:\n%v", files)
+	}
 	eventually(t, waitTime, "run captures once adopted (ready)", func() (bool, string) {
 		c := httpStatus(t, run.url+"/readyz")
 		return c == http.StatusOK, fmt.Sprint(c)
