@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -113,7 +114,8 @@ func (o *Ownership) applied(m map[string]any, prefix fieldpath.Path, la map[stri
 			continue
 		}
 		if inApplied && jsonEqual(av, v) || o.OwnedByGitOpsOnly(p) {
-			out[k] = v
+			// A copy: the capture's maps are merged into in place later.
+			out[k] = runtime.DeepCopyJSONValue(v)
 		}
 	}
 	return out
