@@ -2,11 +2,14 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/driftback/driftback/capture"
 )
@@ -40,11 +43,20 @@ func (c *Cluster) Discover(ctx context.Context, o DiscoverOptions) (*capture.Uno
 		if excluded(o.ExcludeKinds, r.Kind) {
 			continue
 		}
-		err := c.eachObject(ctx, r.GVR, func(u *unstructured.Unstructured) {
+		add := func(u *unstructured.Unstructured) {
 			if o.IncludeOwned || !capture.HasControllerOwner(u) {
 				report.Add(u)
 			}
-		})
+		}
+		var err error
+		if r.GVR.Group == "" && r.Kind == "Secret" {
+			// The report never shows a Secret's values, so they are not
+			// even fetched: managedFields, in the metadata, say which
+			// fields a manager wrote.
+			err = c.eachMetadata(ctx, r, add)
+		} else {
+			err = c.eachObject(ctx, r.GVR, add)
+		}
 		if apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err) || apierrors.IsNotFound(err) {
 			slog.Warn("cannot list; skipped", "resource", r.GVR.String(), "err", err)
 			continue
@@ -54,6 +66,31 @@ func (c *Cluster) Discover(ctx context.Context, o DiscoverOptions) (*capture.Uno
 		}
 	}
 	return report, nil
+}
+
+// eachMetadata lists a resource's objects as metadata only, in pages.
+func (c *Cluster) eachMetadata(ctx context.Context, r Resource, fn func(*unstructured.Unstructured)) error {
+	gvk := r.GVR.GroupVersion().WithKind(r.Kind)
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := c.meta.Resource(r.GVR).List(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", r.GVR, err)
+		}
+		for i := range l.Items {
+			md, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&l.Items[i].ObjectMeta)
+			if err != nil {
+				return fmt.Errorf("list %s: convert metadata of %s: %w", r.GVR, l.Items[i].Name, err)
+			}
+			u := &unstructured.Unstructured{Object: map[string]any{"metadata": md}}
+			u.SetGroupVersionKind(gvk)
+			fn(u)
+		}
+		if l.GetContinue() == "" {
+			return nil
+		}
+		opts.Continue = l.GetContinue()
+	}
 }
 
 func excluded(globs []string, kind string) bool {
