@@ -111,3 +111,48 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 		t.Errorf("a bad template: err = %v, want one naming --message-template", err)
 	}
 }
+
+func TestSnapshotOverSSH(t *testing.T) {
+	srv := gitserver.NewSSH(t)
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{
+		"base/kustomization.yaml": "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":        strings.ReplaceAll(bucketBase, "%s", "sshc-logs"),
+	})
+	applyBucket(t, dynamic.NewForConfigOrDie(cp.Config), "sshc-logs", "logs-55h", "arn:aws:s3:::logs-55h")
+	key := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(key, srv.ClientKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := snapshotConfig(t, "sshc")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "host key pinned elsewhere is refused", args: []string{"--git-known-hosts-file", srv.OtherKnownHosts}, wantErr: "key mismatch"},
+		{name: "key and known_hosts", args: []string{"--git-known-hosts-file", srv.KnownHosts}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"snapshot", "--config", cfg, "--repo", url, "--git-ssh-key-file", key}, tc.args...)
+			out, logs, err := runCLIAll(args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.HasPrefix(out, "committed ") {
+				t.Fatalf("snapshot over ssh: %v\n%s%s", err, out, logs)
+			}
+			if strings.Contains(out+logs, "PRIVATE KEY") {
+				t.Error("the private key reached the output")
+			}
+			files, _ := branchFiles(t, repoDir, "driftback/sshc")
+			if !strings.Contains(files["clusters/sshc/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/sshc-logs.yaml"], "logs-55h") {
+				t.Errorf("the capture is missing: %v", keys(files))
+			}
+		})
+	}
+}
