@@ -24,8 +24,8 @@ vet:
 test: controlplane vet ## Unit and integration tests against a real control plane and real Git servers.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -count=1 -timeout 30m ./...
 
-unit: ## Only the tests that need no control plane (fast).
-	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/
+unit: tools ## Only the tests that need no control plane (fast; real git http-backend and sshd).
+	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/
 
 bench: controlplane ## Benchmarks (memory, CPU, commit cost); see BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...

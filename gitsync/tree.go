@@ -107,8 +107,17 @@ func (w *treeWriter) apply(h plumbing.Hash, edits []edit) (plumbing.Hash, error)
 		}
 		nested[e.path[0]] = append(nested[e.path[0]], edit{path: e.path[1:], hash: e.hash, mode: e.mode})
 	}
-	for name := range direct {
-		if _, both := nested[name]; both {
+	for name, d := range direct {
+		sub, both := nested[name]
+		switch {
+		case !both:
+		case d.hash.IsZero():
+			// A file removed and a directory created in its place.
+			delete(direct, name)
+		case onlyRemovals(sub):
+			// A directory removed and a file created in its place.
+			delete(nested, name)
+		default:
 			return plumbing.ZeroHash, fmt.Errorf("path %q is both a file and a directory", name)
 		}
 	}
@@ -160,6 +169,15 @@ func (w *treeWriter) apply(h plumbing.Hash, edits []edit) (plumbing.Hash, error)
 		return plumbing.ZeroHash, nil
 	}
 	return w.write(entries)
+}
+
+func onlyRemovals(edits []edit) bool {
+	for _, e := range edits {
+		if !e.hash.IsZero() {
+			return false
+		}
+	}
+	return true
 }
 
 // write stores a tree with entries in Git's order.
