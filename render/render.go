@@ -74,6 +74,7 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 			return nil, fmt.Errorf("render: %s captured twice", c.Ref)
 		}
 		rel := FileName(c.Ref)
+		patchObj := withoutBase(c, l.Base)
 		whole := c.Object
 		if c.Mode == capture.ModeAuto {
 			whole = c.Whole
@@ -84,8 +85,8 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 				return nil, err
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
-		case hasPatchFields(withoutBase(c, l.Base)):
-			obj, inBase := patchFor(c.Ref, withoutBase(c, l.Base), l.Base)
+		case hasPatchFields(patchObj):
+			obj, inBase := patchFor(c.Ref, patchObj, l.Base)
 			if !inBase {
 				if err := t.add(path.Join(UnmatchedDir, rel), obj); err != nil {
 					return nil, err
