@@ -83,9 +83,11 @@ func Apply(ctx context.Context, c *Cluster, objs []*unstructured.Unstructured, o
 	var applied []string
 	var errs []error
 	applyAll := func(us []*unstructured.Unstructured) {
-		for _, u := range us {
-			if err := applyOne(ctx, c, u, opts.FieldManager); err != nil {
-				errs = append(errs, err)
+		errOf := make([]error, len(us))
+		each(len(us), func(i int) { errOf[i] = applyOne(ctx, c, us[i], opts.FieldManager) })
+		for i, u := range us {
+			if errOf[i] != nil {
+				errs = append(errs, errOf[i])
 				continue
 			}
 			applied = append(applied, describe(u.GroupVersionKind().GroupKind().String(), u.GetNamespace(), u.GetName()))

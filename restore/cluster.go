@@ -22,11 +22,13 @@ type Cluster struct {
 
 // NewCluster builds the clients from a rest config.
 func NewCluster(cfg *rest.Config) (*Cluster, error) {
-	// Discovery after a RESTMapper reset is one request per API group: at
-	// client-go's default 5 QPS a cluster with many CRDs waits seconds.
+	// A restore is a few requests per object and discovery after a mapper
+	// reset one per API group: at client-go's default of 5 requests a
+	// second a large overlay would take minutes. The apiserver's priority
+	// and fairness still protects it.
 	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 50, 100
+	if cfg.QPS < 500 {
+		cfg.QPS, cfg.Burst = 500, 1000
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // benchRepo is an overlay over a base of n KubernetesClusters in namespace
@@ -30,11 +32,14 @@ func benchRepo(ns string, n int) fstest.MapFS {
 }
 
 // BenchmarkDrill rebuilds 200 objects with captured status into fresh
-// namespaces of a real apiserver: build, apply, restore, verify. rto-ms is
-// the drill's RTO.
+// namespaces of a real apiserver: build, apply, restore, verify, with the
+// client limits the CLI uses. rto-ms is the drill's RTO.
 func BenchmarkDrill(b *testing.B) {
 	const n = 200
-	c, err := NewCluster(cp.Config)
+	// The client limits of the CLI, not envtest's 1000 requests a second.
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.QPS, cfg.Burst = 0, 0
+	c, err := NewCluster(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -88,10 +88,11 @@ func Restore(ctx context.Context, c *Cluster, files []File, opts Options) Summar
 	for {
 		var missing []File
 		var last []Result
-		for _, f := range pending {
-			r := restoreOne(ctx, c, f, opts)
+		round := make([]Result, len(pending))
+		each(len(pending), func(i int) { round[i] = restoreOne(ctx, c, pending[i], opts) })
+		for i, r := range round {
 			if r.Outcome == Missing {
-				missing = append(missing, f)
+				missing = append(missing, pending[i])
 				last = append(last, r)
 				continue
 			}

@@ -34,42 +34,52 @@ var identityLeaves = map[string]bool{"apiVersion": true, "kind": true, "metadata
 func Verify(ctx context.Context, c *Cluster, o *Overlay) Verification {
 	var v Verification
 	check := func(files []File, statusOnly bool) {
-		for _, f := range files {
-			v.Objects++
-			var want []Leaf
-			for _, l := range Leaves("", f.Object.Object) {
-				if identityLeaves[l.Path] || (statusOnly && (len(l.at) == 0 || l.at[0] != "status")) {
-					continue
-				}
-				want = append(want, l)
-			}
-			v.Fields += len(want)
-			res, err := c.resource(f.Object, f.Namespace())
-			var live map[string]any
-			if err == nil {
-				u, getErr := res.Get(ctx, f.Object.GetName(), metav1.GetOptions{})
-				if err = getErr; err == nil {
-					live = u.Object
-				}
-			}
-			if err != nil {
-				got := any(nil)
-				if !apierrors.IsNotFound(err) {
-					got = fmt.Sprintf("error: %v", err)
-				}
-				v.Mismatches = append(v.Mismatches, Mismatch{Object: f.Describe(), File: f.Path, Path: "(object)", Want: "exists", Got: got})
-				continue
-			}
-			for _, l := range want {
-				got, ok := get(live, l.at)
-				if !ok || !contains(got, l.Value) {
-					v.Mismatches = append(v.Mismatches, Mismatch{Object: f.Describe(), File: f.Path, Path: l.Path, Want: l.Value, Got: got})
-				}
-			}
+		found := make([]Verification, len(files))
+		each(len(files), func(i int) { found[i] = verifyOne(ctx, c, files[i], statusOnly) })
+		for _, f := range found {
+			v.Objects += f.Objects
+			v.Fields += f.Fields
+			v.Mismatches = append(v.Mismatches, f.Mismatches...)
 		}
 	}
 	check(o.Patches, false)
 	check(o.Resources, false)
 	check(o.Status, true)
+	return v
+}
+
+// verifyOne checks one file's captured leaves against its live object.
+func verifyOne(ctx context.Context, c *Cluster, f File, statusOnly bool) Verification {
+	v := Verification{Objects: 1}
+	var want []Leaf
+	for _, l := range Leaves("", f.Object.Object) {
+		if identityLeaves[l.Path] || (statusOnly && (len(l.at) == 0 || l.at[0] != "status")) {
+			continue
+		}
+		want = append(want, l)
+	}
+	v.Fields = len(want)
+	res, err := c.resource(f.Object, f.Namespace())
+	var live map[string]any
+	if err == nil {
+		u, getErr := res.Get(ctx, f.Object.GetName(), metav1.GetOptions{})
+		if err = getErr; err == nil {
+			live = u.Object
+		}
+	}
+	if err != nil {
+		got := any(nil)
+		if !apierrors.IsNotFound(err) {
+			got = fmt.Sprintf("error: %v", err)
+		}
+		v.Mismatches = append(v.Mismatches, Mismatch{Object: f.Describe(), File: f.Path, Path: "(object)", Want: "exists", Got: got})
+		return v
+	}
+	for _, l := range want {
+		got, ok := get(live, l.at)
+		if !ok || !contains(got, l.Value) {
+			v.Mismatches = append(v.Mismatches, Mismatch{Object: f.Describe(), File: f.Path, Path: l.Path, Want: l.Value, Got: got})
+		}
+	}
 	return v
 }
