@@ -1,0 +1,61 @@
+package gitsync
+
+import (
+	"io/fs"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Op is what a commit did to a file.
+type Op string
+
+// The operations on a file.
+const (
+	Added    Op = "add"
+	Modified Op = "modify"
+	Deleted  Op = "delete"
+)
+
+// Change is one file a commit adds, modifies or deletes (path relative to
+// Dir), with its old and new content so a message can say what changed.
+type Change struct {
+	Path string
+	Op   Op
+	Old  []byte
+	New  []byte
+}
+
+// Update is the delta form of Dir's content: the files that changed (added
+// or modified) and the paths removed since the parent. Its cost follows its
+// size, not Dir's.
+type Update struct {
+	Changed map[string][]byte
+	Removed []string
+}
+
+// Content is what a Prepare callback returns: Dir's content, either whole
+// (Files) or as an Update, and the commit message for the changes.
+type Content struct {
+	Files  map[string][]byte
+	Update *Update
+	// Message makes the commit message; driftback's trailers are added.
+	Message func([]Change) string
+}
+
+// Prepare builds Dir's content on top of the parent commit's tree, given as a
+// read-only file system of the whole repository (empty when there is none).
+// It runs again after each rejected push, on the new parent.
+type Prepare func(parent fs.FS) (Content, error)
+
+// Result of a Publish.
+type Result struct {
+	// Commit is the pushed commit, ZeroHash when nothing changed.
+	Commit  plumbing.Hash
+	Changes []Change
+	// Parent is the commit the new one was built on (ZeroHash for none).
+	Parent plumbing.Hash
+	// Rederived is true when the side branch was rebuilt on a new base tip.
+	Rederived bool
+	// Attempts is the number of fetch-build-push rounds it took.
+	Attempts int
+}

@@ -1,0 +1,84 @@
+package gitsync
+
+import (
+	"fmt"
+	"time"
+)
+
+// Mode says how driftback's commits relate to the base branch.
+type Mode string
+
+const (
+	// ModeSide keeps Branch equal to the base branch's tip plus Dir: when
+	// the base moves, the commit is built again on the new tip and pushed
+	// with a lease, but only while every commit on Branch since the base is
+	// driftback's own (trailer TrailerBase).
+	ModeSide Mode = "side"
+	// ModeDirect appends to Branch and never forces it (the branch starts
+	// from BaseBranch when it does not exist).
+	ModeDirect Mode = "direct"
+)
+
+// Trailers driftback writes at the end of its commit messages.
+const (
+	// TrailerDir names the directory the commit wrote; it marks driftback's
+	// commits (the summary command looks for it).
+	TrailerDir = "Driftback-Dir"
+	// TrailerBase names the base commit a side branch was derived from.
+	TrailerBase = "Driftback-Base"
+	// TrailerCarried names another writer's directory that a re-derived
+	// commit carried over from the old tip (several writers, one branch).
+	TrailerCarried = "Driftback-Carried"
+)
+
+// Target says where a file tree goes.
+type Target struct {
+	// Branch receives the commits.
+	Branch string
+	// BaseBranch is where Branch starts, and in ModeSide what it follows.
+	BaseBranch string
+	// Mode defaults to ModeDirect when Branch is BaseBranch, else ModeSide.
+	Mode Mode
+	// Dir is the directory, relative to the repository root, that the file
+	// tree replaces. Nothing outside it is touched.
+	Dir         string
+	AuthorName  string
+	AuthorEmail string
+	// CommitterName and CommitterEmail default to the author.
+	CommitterName  string
+	CommitterEmail string
+	// Attempts bounds fetch-build-push rounds (rejected pushes, an
+	// unreachable server). Default 6.
+	Attempts int
+	// Backoff between attempts: from MinBackoff (default 200ms), doubling,
+	// at most MaxBackoff (default 30s), with jitter so writers spread out.
+	MinBackoff, MaxBackoff time.Duration
+	// Signer, when set, signs each commit (see OpenPGPSigner).
+	Signer Signer
+}
+
+// Signer makes a detached, armored signature of a commit's bytes.
+type Signer func(message []byte) (string, error)
+
+func (t Target) mode() Mode {
+	switch {
+	case t.Mode != "":
+		return t.Mode
+	case t.Branch == t.BaseBranch || t.BaseBranch == "":
+		return ModeDirect
+	default:
+		return ModeSide
+	}
+}
+
+func (t Target) validate() error {
+	switch {
+	case t.Branch == "":
+		return fmt.Errorf("target: branch is required")
+	case t.Mode != "" && t.Mode != ModeSide && t.Mode != ModeDirect:
+		return fmt.Errorf("target: mode %q is not allowed: side or direct", t.Mode)
+	case t.mode() == ModeSide && t.Branch == t.BaseBranch:
+		return fmt.Errorf("target: mode side needs a branch other than the base branch %q (driftback never forces the base branch)", t.BaseBranch)
+	}
+	return validPath(t.Dir)
+}
