@@ -128,6 +128,20 @@ func TestBuildModesAndOwnership(t *testing.T) {
 	}
 }
 
+func TestSanitizeDropsToolLabels(t *testing.T) {
+	u := bucket(func(u *unstructured.Unstructured) {
+		u.SetLabels(map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+	})
+	out := Sanitize(u.Object)
+	if _, ok := out["metadata"].(map[string]any)["labels"]; ok {
+		t.Errorf("Flux labels kept: %v", out["metadata"])
+	}
+	r := Rule{Name: "l", Mode: ModePatch, Match: Match{Kinds: []string{"*"}}, Fields: paths("metadata.labels")}
+	if c, ok := Build([]Rule{r}, u); ok {
+		t.Errorf("Flux labels captured: %v", c.Object)
+	}
+}
+
 // A rule selecting all annotations must not carry the last-applied manifest
 // (for a Secret, its values) or Argo CD's tracking id.
 func TestBuildDropsToolAnnotations(t *testing.T) {

@@ -206,6 +206,7 @@ func dropToolMetadata(sel map[string]any) {
 			delete(ann, k)
 		}
 	}
+	dropToolLabels(md)
 }
 
 func identity(ref ObjectRef) map[string]any {
@@ -233,6 +234,29 @@ var droppedAnnotations = []string{
 	"argocd.argoproj.io/tracking-id",
 }
 
+// droppedLabels are Flux's ownership labels, set on whatever it applies: a
+// whole object restored through the overlay would otherwise come back with
+// them and make a commit of its own.
+var droppedLabels = []string{
+	"kustomize.toolkit.fluxcd.io/name",
+	"kustomize.toolkit.fluxcd.io/namespace",
+}
+
+// dropToolLabels removes droppedLabels from metadata, and the labels map
+// when it is left empty.
+func dropToolLabels(md map[string]any) {
+	l, ok := md["labels"].(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range droppedLabels {
+		delete(l, k)
+	}
+	if len(l) == 0 {
+		delete(md, "labels")
+	}
+}
+
 // Sanitize returns a copy of a whole live object fit to be recreated from Git:
 // no status, no server-assigned metadata, no owner references.
 func Sanitize(obj map[string]any) map[string]any {
@@ -251,6 +275,7 @@ func Sanitize(obj map[string]any) map[string]any {
 			delete(md, "annotations")
 		}
 	}
+	dropToolLabels(md)
 	// Empty maps stay: in a whole object they mean something (emptyDir: {},
 	// a required forProvider: {}).
 	return out
