@@ -146,7 +146,9 @@ func restoreOne(ctx context.Context, c *Cluster, f File, opts Options) Result {
 			r.Outcome = WouldRestore
 			return nil
 		}
-		live.Object["status"] = merge(got, want)
+		merged := merge(got, want).(map[string]any)
+		fillConditionTimes(merged, time.Now())
+		live.Object["status"] = merged
 		_, err = res.UpdateStatus(ctx, live, metav1.UpdateOptions{FieldManager: opts.FieldManager})
 		if apierrors.IsNotFound(err) {
 			// The object exists (we just read it): its kind has no status
@@ -165,4 +167,21 @@ func restoreOne(ctx context.Context, c *Cluster, f File, opts Options) Result {
 		r.Outcome, r.Err = Failed, fmt.Errorf("write status of %s: %w", r.Object, err)
 	}
 	return r
+}
+
+// fillConditionTimes gives each of status.conditions that has a type and
+// a status but no lastTransitionTime the restore's time. Captures exclude
+// that field (it changes without meaning), and CRDs whose conditions follow
+// metav1.Condition require it: without it every write would be refused.
+func fillConditionTimes(status map[string]any, now time.Time) {
+	conds, _ := status["conditions"].([]any)
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] == nil || m["status"] == nil {
+			continue
+		}
+		if _, ok := m["lastTransitionTime"]; !ok {
+			m["lastTransitionTime"] = now.UTC().Format(time.RFC3339)
+		}
+	}
 }

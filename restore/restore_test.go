@@ -30,7 +30,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if cp, err = testenv.Start(filepath.Join(root, "testdata", "crds")); err != nil {
+	if cp, err = testenv.Start(filepath.Join(root, "testdata", "crds"), filepath.Join(root, "restore", "testdata", "crds")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -189,5 +189,49 @@ func TestRestoreUnknownKindIsMissing(t *testing.T) {
 	sum := Restore(context.Background(), c, ov.Status, Options{Wait: 300 * time.Millisecond, Poll: 100 * time.Millisecond})
 	if sum.Count(Missing) != 1 || sum.OK() {
 		t.Errorf("a kind the cluster does not serve (CRD not applied yet) must count as missing: %+v", sum)
+	}
+}
+
+// TestRestoreFillsRequiredConditionTimes: captures exclude a condition's
+// lastTransitionTime, but CRDs following metav1.Condition require it; the
+// restore supplies its own time rather than fail validation.
+func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	gvr := schema.GroupVersionResource{Group: "conditions.example.com", Version: "v1", Resource: "gadgets"}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "conditions.example.com/v1", "kind": "Gadget",
+		"metadata": map[string]any{"name": "g", "namespace": "default"},
+	}}
+	if _, err := c.Dyn.Resource(gvr).Namespace("default").Create(ctx, u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"o/kustomization.yaml":                                  {Data: []byte("resources: []\n")},
+		"o/status/default/conditions.example.com_Gadget/g.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nstatus:\n  endpoint: https://g\n  conditions:\n  - type: Ready\n    status: \"True\"\n")},
+	}
+	ov, err := ReadOverlay(fsys, "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := Restore(ctx, c, ov.Status, Options{})
+	if !sum.OK() || sum.Count(Restored) != 1 {
+		var out strings.Builder
+		sum.Print(&out)
+		t.Fatalf("restore:\n%s", out.String())
+	}
+	live, err := c.Dyn.Resource(gvr).Namespace("default").Get(ctx, "g", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
+	if len(conds) != 1 || conds[0].(map[string]any)["lastTransitionTime"] == nil || conds[0].(map[string]any)["status"] != "True" {
+		t.Errorf("conditions after restore = %v", conds)
+	}
+	if again := Restore(ctx, c, ov.Status, Options{}); again.Count(AlreadyEqual) != 1 {
+		t.Errorf("second restore should find the status equal: %+v", again)
 	}
 }
