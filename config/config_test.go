@@ -275,3 +275,37 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load error %v does not name the file", err)
 	}
 }
+
+// TestDocumentedExamples loads the config examples the documentation shows,
+// so that they stay valid as the format changes.
+func TestDocumentedExamples(t *testing.T) {
+	tests := []struct {
+		file, after string
+	}{
+		{"../README.md", "## The config format"},
+		{"../docs/presets.md", "# Presets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rest, ok := strings.Cut(string(b), tt.after)
+			if !ok {
+				t.Fatalf("%s has no %q", tt.file, tt.after)
+			}
+			_, rest, ok = strings.Cut(rest, "```yaml\n")
+			if !ok {
+				t.Fatalf("%s has no yaml block after %q", tt.file, tt.after)
+			}
+			block, _, _ := strings.Cut(rest, "```")
+			if !strings.Contains(block, "apiVersion:") {
+				block = head + block
+			}
+			if _, err := Parse([]byte(block)); err != nil {
+				t.Errorf("the example in %s does not load: %v\n%s", tt.file, err, block)
+			}
+		})
+	}
+}
