@@ -36,6 +36,8 @@ type DrillReport struct {
 	Err error
 	// VerifyOnly is set when nothing was applied or restored.
 	VerifyOnly bool
+	// Unmatched counts the overlay's unmatched/ files.
+	Unmatched int
 }
 
 // Phase is one timed step of a drill.
@@ -66,6 +68,7 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 		return r
 	}
 	r.Meta = ov.Meta
+	r.Unmatched = len(ov.Unmatched)
 	built, err := render.Build(fsys, dir, render.Tree{})
 	if err != nil {
 		r.Err = err
@@ -109,6 +112,9 @@ func (r *DrillReport) Print(w io.Writer) {
 	}
 	if !r.VerifyOnly {
 		r.Restore.Print(w)
+	}
+	if r.Unmatched > 0 {
+		fmt.Fprintf(w, "unmatched: %d file(s) hold captured fields of objects the base does not define; the overlay does not apply them (verified below)\n", r.Unmatched)
 	}
 	fmt.Fprintf(w, "verified:  %d field(s) of %d object(s), %d mismatch(es)\n", r.Verify.Fields, r.Verify.Objects, len(r.Verify.Mismatches))
 	for _, m := range r.Verify.Mismatches {

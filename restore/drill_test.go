@@ -14,8 +14,8 @@ import (
 // drillRepo is a repository with a base (a Namespace, a CRD that the
 // cluster does not have yet and an object of it) and an overlay that patches
 // the object, adds a runtime-only object and records their status.
-func drillRepo(extraStatus string) fstest.MapFS {
-	fsys := fstest.MapFS{
+func drillRepo() fstest.MapFS {
+	return fstest.MapFS{
 		"base/kustomization.yaml": {Data: []byte("resources: [ns.yaml, crd.yaml, widget.yaml]\n")},
 		"base/ns.yaml":            {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: drill\n")},
 		"base/crd.yaml": {Data: []byte(`apiVersion: apiextensions.k8s.io/v1
@@ -53,10 +53,6 @@ metadata:
 		"o/resources/drill/drill.example.com_Widget/runtime.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: runtime\n  namespace: drill\n  labels: {composed: \"yes\"}\nspec:\n  size: 1\n")},
 		"o/status/drill/drill.example.com_Widget/w.yaml":          {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nstatus:\n  endpoint: https://w.internal\n  replicas: 2\n")},
 	}
-	if extraStatus != "" {
-		fsys["o/status/drill/drill.example.com_Widget/ghost.yaml"] = &fstest.MapFile{Data: []byte(extraStatus)}
-	}
-	return fsys
 }
 
 func TestDrill(t *testing.T) {
@@ -65,7 +61,7 @@ func TestDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r := Drill(ctx, c, drillRepo(""), "o", DrillOptions{Restore: Options{Wait: 5 * time.Second}})
+	r := Drill(ctx, c, drillRepo(), "o", DrillOptions{Restore: Options{Wait: 5 * time.Second}})
 	var out strings.Builder
 	r.Print(&out)
 	t.Log(out.String())
@@ -91,13 +87,13 @@ func TestDrill(t *testing.T) {
 	}
 
 	// Verify only: the rebuilt cluster checks out, nothing is applied.
-	vo := Drill(ctx, c, drillRepo(""), "o", DrillOptions{VerifyOnly: true})
+	vo := Drill(ctx, c, drillRepo(), "o", DrillOptions{VerifyOnly: true})
 	if !vo.OK() || len(vo.Applied) != 0 || vo.Verify.Fields != 5 {
 		t.Errorf("verify-only drill: ok=%v applied=%v fields=%d", vo.OK(), vo.Applied, vo.Verify.Fields)
 	}
 
 	// A second drill on the same cluster changes nothing and passes.
-	again := Drill(ctx, c, drillRepo(""), "o", DrillOptions{})
+	again := Drill(ctx, c, drillRepo(), "o", DrillOptions{})
 	if !again.OK() || again.Restore.Count(AlreadyEqual) != 1 {
 		t.Errorf("second drill: ok=%v restore=%+v err=%v", again.OK(), again.Restore, again.Err)
 	}
@@ -108,18 +104,44 @@ func TestDrillReportsMismatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A status recorded for an object the overlay does not create.
-	ghost := "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: ghost\n  namespace: drill\nstatus:\n  endpoint: x\n"
-	r := Drill(context.Background(), c, drillRepo(ghost), "o", DrillOptions{Restore: Options{Wait: 200 * time.Millisecond, Poll: 50 * time.Millisecond}})
-	var out strings.Builder
-	r.Print(&out)
-	if r.OK() || len(r.Verify.Mismatches) != 1 || r.Verify.Mismatches[0].Path != "(object)" {
-		t.Fatalf("want one mismatch for the missing object:\n%s", out.String())
+	tests := []struct {
+		name  string
+		path  string
+		file  string
+		wants []string
+	}{
+		{
+			name:  "a status recorded for an object the overlay does not create",
+			path:  "o/status/drill/drill.example.com_Widget/ghost.yaml",
+			file:  "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: ghost\n  namespace: drill\nstatus:\n  endpoint: x\n",
+			wants: []string{"MISMATCH Widget.drill.example.com/drill/ghost (object): want \"exists\", got (absent)"},
+		},
+		{
+			name: "captured fields the overlay does not apply (unmatched)",
+			path: "o/unmatched/drill/drill.example.com_Widget/w.yaml",
+			file: "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\n  annotations:\n    example.com/other-id: o-9\n",
+			wants: []string{
+				"unmatched: 1 file(s)",
+				`MISMATCH Widget.drill.example.com/drill/w metadata.annotations["example.com/other-id"]: want "o-9", got (absent)`,
+			},
+		},
 	}
-	for _, want := range []string{"MISMATCH Widget.drill.example.com/drill/ghost (object): want \"exists\", got (absent)", "drill:     FAIL"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := drillRepo()
+			fsys[tt.path] = &fstest.MapFile{Data: []byte(tt.file)}
+			r := Drill(context.Background(), c, fsys, "o", DrillOptions{Restore: Options{Wait: 200 * time.Millisecond, Poll: 50 * time.Millisecond}})
+			var out strings.Builder
+			r.Print(&out)
+			if r.OK() || len(r.Verify.Mismatches) != 1 {
+				t.Fatalf("want one mismatch:\n%s", out.String())
+			}
+			for _, want := range append(tt.wants, "drill:     FAIL") {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }
 

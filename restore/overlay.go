@@ -25,10 +25,14 @@ type Overlay struct {
 	// the overlay has no .driftback.yaml.
 	Meta render.Meta
 	// Patches, Resources and Status hold the files of those directories,
-	// sorted by path. Unmatched files are not applied and not read.
+	// sorted by path.
 	Patches   []File
 	Resources []File
 	Status    []File
+	// Unmatched holds captured fields of objects the base does not define:
+	// kept in Git but not applied by the overlay, so a rebuild lacks them
+	// unless something else restores them. The drill verifies them too.
+	Unmatched []File
 }
 
 // File is one object file of the overlay.
@@ -85,7 +89,7 @@ func ReadOverlay(fsys fs.FS, dir string) (*Overlay, error) {
 	for _, d := range []struct {
 		name string
 		into *[]File
-	}{{render.PatchesDir, &o.Patches}, {render.ResourcesDir, &o.Resources}, {render.StatusDir, &o.Status}} {
+	}{{render.PatchesDir, &o.Patches}, {render.ResourcesDir, &o.Resources}, {render.StatusDir, &o.Status}, {render.UnmatchedDir, &o.Unmatched}} {
 		files, err := readObjects(fsys, dir, d.name)
 		if err != nil {
 			return nil, err

@@ -28,8 +28,8 @@ type Verification struct {
 // identityLeaves are not captured state: every file names its object.
 var identityLeaves = map[string]bool{"apiVersion": true, "kind": true, "metadata.name": true, "metadata.namespace": true}
 
-// Verify checks every captured field of the overlay's patches, resources
-// and status files against the live objects. Live objects may hold more
+// Verify checks every captured field of the overlay's patches, resources,
+// status and unmatched files against the live objects. Live objects may hold more
 // (defaults, fields the capture excluded); every captured value must be there.
 func Verify(ctx context.Context, c *Cluster, o *Overlay) Verification {
 	var v Verification
@@ -45,6 +45,7 @@ func Verify(ctx context.Context, c *Cluster, o *Overlay) Verification {
 	check(o.Patches, false)
 	check(o.Resources, false)
 	check(o.Status, true)
+	check(o.Unmatched, false)
 	return v
 }
 
