@@ -123,11 +123,11 @@ func (r *Repo) writeCommit(p plan, t Target, root plumbing.Hash, msg string) (pl
 			return plumbing.ZeroHash, err
 		}
 	}
-	o := r.repo.Storer.NewEncodedObject()
+	o := r.tw.s.NewEncodedObject()
 	if err := c.Encode(o); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode commit: %w", err)
 	}
-	h, err := r.repo.Storer.SetEncodedObject(o)
+	h, err := r.tw.s.SetEncodedObject(o)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("store commit: %w", err)
 	}

@@ -70,6 +70,7 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 }
 
 func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Result, error) {
+	r.written.take() // objects of an earlier attempt: not this commit's
 	tips, err := r.Fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
 		return Result{}, err
@@ -95,7 +96,9 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 	if h.IsZero() {
 		return Result{Parent: p.parent}, nil
 	}
-	if err := r.push(ctx, h, t.Branch, p.lease); err != nil {
+	// The branch moves from the tip this commit was built on (or, when
+	// re-derived, replaces it: the lease); zero creates it.
+	if err := r.pushPack(ctx, t.Branch, tips[t.Branch], h, r.written.take()); err != nil {
 		return Result{}, err
 	}
 	return Result{Commit: h, Changes: changes, Parent: p.parent, Rederived: p.rederive}, nil

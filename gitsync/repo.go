@@ -44,6 +44,7 @@ type Repo struct {
 	// mu serialises Publish: one build-push round at a time per Repo.
 	mu      sync.Mutex
 	tw      *treeWriter
+	written *written
 	states  map[string]*dirState
 	metrics *metrics
 }
@@ -55,7 +56,8 @@ func Open(url string, auth transport.AuthMethod) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo := &Repo{url: url, auth: auth, repo: r, secrets: secretsOf(url, auth), Now: time.Now, tw: newTreeWriter(r.Storer), states: map[string]*dirState{}}
+	repo := &Repo{url: url, auth: auth, repo: r, secrets: secretsOf(url, auth), Now: time.Now, states: map[string]*dirState{}}
+	repo.setStore(r)
 	repo.metrics = newMetrics(func() time.Time { return repo.Now() })
 	return repo, nil
 }
@@ -87,8 +89,16 @@ func (r *Repo) maybeRefresh() error {
 		return err
 	}
 	slog.Debug("dropping in-memory Git objects; the next fetch starts afresh", "commits", r.built)
-	r.repo, r.tw, r.built = fresh, newTreeWriter(fresh.Storer), 0
+	r.setStore(fresh)
+	r.built = 0
 	return nil
+}
+
+// setStore makes r build on repo's objects, recording what it writes.
+func (r *Repo) setStore(repo *git.Repository) {
+	r.repo = repo
+	r.written = &written{EncodedObjectStorer: repo.Storer}
+	r.tw = newTreeWriter(r.written)
 }
 
 // dirState is the cached listing of dir, kept between publishes so that a

@@ -1,0 +1,60 @@
+package gitsync_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/gitserver"
+)
+
+// A whole publish round of a one-file change against git http-backend:
+// fetch, build, push, in repositories of growing size.
+func BenchmarkPublishOneFile(b *testing.B) {
+	for _, n := range []int{1000, 20000, 100000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			srv := gitserver.New(b, gitserver.Options{})
+			url, repoDir := srv.CreateRepo(b, "fleet")
+			work := b.TempDir()
+			gitserver.Run(b, work, "git", "init", "-q", "-b", "main")
+			for i := range n {
+				p := filepath.Join(work, "clusters/bench/driftback", fmt.Sprintf("patches/ns-%04d/example.com_Widget/w-%06d.yaml", i/100, i))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					b.Fatal(err)
+				}
+				if err := os.WriteFile(p, fmt.Appendf(nil, "name: w-%06d\nversion: 0\n", i), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			gitserver.Run(b, work, "git", "add", "-A")
+			gitserver.Run(b, work, "git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "seed")
+			gitserver.Run(b, work, "git", "push", "-q", repoDir, "main")
+			r, err := gitsync.Open(url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: "clusters/bench/driftback", AuthorName: "b", AuthorEmail: "b@x"}
+			version := 1
+			publish := func() {
+				p := fmt.Sprintf("patches/ns-%04d/example.com_Widget/w-%06d.yaml", version%n/100, version%n)
+				c := fmt.Appendf(nil, "name: w-%06d\nversion: %d\n", version%n, version)
+				version++
+				res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
+					return gitsync.Content{Update: &gitsync.Update{Changed: map[string][]byte{p: c}}}, nil
+				})
+				if err != nil || res.Commit.IsZero() {
+					b.Fatalf("publish: %v (commit %s)", err, res.Commit)
+				}
+			}
+			// The first publish fetches everything (a clone); not measured.
+			publish()
+			for b.Loop() {
+				publish()
+			}
+		})
+	}
+}

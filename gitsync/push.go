@@ -1,0 +1,106 @@
+package gitsync
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+)
+
+// written records the objects a build stores. They are exactly what the
+// server lacks: everything else a new commit references comes from the
+// parent, the base or the leased tip, all fetched from the server. Sending
+// just them keeps a push's cost at what changed; go-git's own push walks
+// every object reachable from the remote's refs to find what to send.
+type written struct {
+	storer.EncodedObjectStorer
+	hashes []plumbing.Hash
+}
+
+func (w *written) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	h, err := w.EncodedObjectStorer.SetEncodedObject(o)
+	if err == nil {
+		w.hashes = append(w.hashes, h)
+	}
+	return h, err
+}
+
+// take returns the recorded objects and starts a new record.
+func (w *written) take() []plumbing.Hash {
+	h := w.hashes
+	w.hashes = nil
+	return h
+}
+
+// pushPack moves branch on the server from old (zero: create it) to commit,
+// sending objs. The server applies the update only if the branch is still
+// at old, atomically, so a writer that got there first is never
+// overwritten: fast-forwards and leased re-derivations are the same
+// compare-and-swap.
+func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing.Hash, objs []plumbing.Hash) error {
+	name := plumbing.NewBranchReferenceName(branch)
+	fail := func(err error, said string) error {
+		switch {
+		case isDeclined(err):
+			return fmt.Errorf("push %s to %s: %w: %v%s", branch, redact(r.url), ErrDeclined, r.scrub(err), remoteMessage(said))
+		case isRejection(err):
+			return fmt.Errorf("push %s to %s: %w: %v", branch, redact(r.url), ErrRejected, r.scrub(err))
+		default:
+			return fmt.Errorf("push %s to %s: %w", branch, redact(r.url), r.scrub(err))
+		}
+	}
+	ep, err := transport.NewEndpoint(r.url)
+	if err != nil {
+		return fail(err, "")
+	}
+	c, err := client.NewClient(ep)
+	if err != nil {
+		return fail(err, "")
+	}
+	s, err := c.NewReceivePackSession(ep, r.auth)
+	if err != nil {
+		return fail(err, "")
+	}
+	defer s.Close()
+	ar, err := s.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return fail(err, "")
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
+	// The server's own words (a hook's reason) arrive on the progress band.
+	var said bytes.Buffer
+	req.Progress = &said
+	if ar.Capabilities.Supports(capability.Sideband64k) {
+		_ = req.Capabilities.Set(capability.Sideband64k)
+	} else if ar.Capabilities.Supports(capability.Sideband) {
+		_ = req.Capabilities.Set(capability.Sideband)
+	}
+	req.Commands = []*packp.Command{{Name: name, Old: old, New: commit}}
+	var pack bytes.Buffer
+	enc := packfile.NewEncoder(&pack, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
+	if _, err := enc.Encode(objs, 10); err != nil {
+		return fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
+	}
+	req.Packfile = readCloser{&pack}
+	rs, err := s.ReceivePack(ctx, req)
+	if err != nil {
+		return fail(err, said.String())
+	}
+	if rs != nil {
+		if err := rs.Error(); err != nil {
+			return fail(err, said.String())
+		}
+	}
+	return nil
+}
+
+type readCloser struct{ *bytes.Buffer }
+
+func (readCloser) Close() error { return nil }
