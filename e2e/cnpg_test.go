@@ -144,6 +144,7 @@ func TestCNPGAfterRebuild(t *testing.T) {
 			if tt.includeOwned {
 				return
 			}
+			rec.adoptAndCompare(t)
 			pg, err := b.dyn.Resource(pgGVR).Namespace(tt.ns).Get(context.Background(), "pg", metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)

@@ -262,6 +262,7 @@ func TestCrossplaneRebuildCreatesNoCloudResources(t *testing.T) {
 		return nil
 	})
 	rec.settled(t)
+	defer rec.adoptAndCompare(t)
 	inB := managed(t, b.dyn)
 	if got := cl.creations() - createdInA; got != 0 {
 		t.Errorf("the rebuild created %d new cloud resource(s), want 0", got)

@@ -95,7 +95,7 @@ overlay:
 	start := time.Now()
 	out = runDriftback(t, "drill", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s")
 	t.Logf("driftback drill:\n%s", out)
-	return recovery{name: name, files: files, out: out, rto: parseRTO(t, out), start: start}
+	return recovery{name: name, files: files, out: out, rto: parseRTO(t, out), start: start, cfg: cfg, repoDir: repoDir}
 }
 
 // recovery is a drill's output and timing.
@@ -106,6 +106,30 @@ type recovery struct {
 	out   string
 	rto   time.Duration
 	start time.Time
+	// cfg is the driftback config file, repoDir the bare repository.
+	cfg, repoDir string
+}
+
+// adoptAndCompare makes B the owner of the branch (`driftback snapshot
+// --adopt`, the last step of the runbook) and checks that B, rebuilt from
+// the overlay, records the same overlay: the commit may change only the
+// cluster record. Anything else would be state lost (or invented) by one
+// round of losing a cluster.
+func (r recovery) adoptAndCompare(t *testing.T) {
+	t.Helper()
+	branch := "driftback/" + r.name
+	before := strings.TrimSpace(gitserver.Run(t, r.repoDir, "git", "rev-parse", branch))
+	out := runDriftback(t, "snapshot", "--kubeconfig", b.kubeconfig, "--config", r.cfg, "--adopt")
+	after := strings.TrimSpace(gitserver.Run(t, r.repoDir, "git", "rev-parse", branch))
+	if before == after {
+		t.Fatalf("snapshot --adopt on B made no commit (the cluster record must change):\n%s", out)
+	}
+	changed := strings.Fields(gitserver.Run(t, r.repoDir, "git", "diff", "--name-only", before, after))
+	want := "clusters/" + r.name + "/driftback/.driftback.yaml"
+	if len(changed) != 1 || changed[0] != want {
+		t.Errorf("B's record of the overlay differs from A's beyond the cluster record: %v\n%s",
+			changed, gitserver.Run(t, r.repoDir, "git", "diff", before, after))
+	}
 }
 
 // settled logs the drill's RTO and the time until B's operators settled on

@@ -122,6 +122,7 @@ func TestPVCBindsToTheSameVolume(t *testing.T) {
 		return nil
 	})
 	rec.settled(t)
+	defer rec.adoptAndCompare(t)
 	if h := volumeHandle(t, b, pvName); h != handleA {
 		t.Errorf("PV %s in B has volume handle %q, want A's %q", pvName, h, handleA)
 	}

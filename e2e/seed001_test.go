@@ -154,6 +154,7 @@ func TestSeed001StatusSurvivesRebuild(t *testing.T) {
 		return nil
 	})
 	rec.settled(t)
+	defer rec.adoptAndCompare(t)
 	if n := opB.provisions.count(); n != 0 {
 		t.Errorf("the operator in B re-provisioned %d cluster(s), want 0", n)
 	}
