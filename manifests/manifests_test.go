@@ -30,7 +30,7 @@ func TestManifestsBuild(t *testing.T) {
 	}{
 		{"base", []string{"Namespace/driftback", "ServiceAccount/driftback", "ClusterRole/driftback-reader", "Deployment/driftback"}},
 		{"examples", []string{"Application/my-cluster-apps", "Kustomization/my-cluster-apps", "GitRepository/fleet-driftback"}},
-		{"examples/install-with-restore", []string{"Deployment/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-status-writer"}},
+		{"examples/install-with-restore", []string{"Deployment/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-status-writer", "Job/driftback-restore"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
