@@ -235,3 +235,39 @@ func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
 		t.Errorf("second restore should find the status equal: %+v", again)
 	}
 }
+
+// TestRestoreWithoutStatusSubresource: a kind whose status is part of the
+// main resource gets it written through the object.
+func TestRestoreWithoutStatusSubresource(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	gvr := schema.GroupVersionResource{Group: "conditions.example.com", Version: "v1", Resource: "legacies"}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "conditions.example.com/v1", "kind": "Legacy",
+		"metadata": map[string]any{"name": "old", "namespace": "default"},
+		"spec":     map[string]any{"size": int64(1)},
+	}}
+	if _, err := c.Dyn.Resource(gvr).Namespace("default").Create(ctx, u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ov, err := ReadOverlay(fstest.MapFS{
+		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
+		"o/status/default/conditions.example.com_Legacy/old.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Legacy\nmetadata:\n  name: old\n  namespace: default\nstatus:\n  id: legacy-7\n")},
+	}, "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := Restore(ctx, c, ov.Status, Options{}); sum.Count(Restored) != 1 {
+		t.Fatalf("restore: %+v", sum)
+	}
+	live, err := c.Dyn.Resource(gvr).Namespace("default").Get(ctx, "old", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _, _ := unstructured.NestedString(live.Object, "status", "id"); id != "legacy-7" {
+		t.Errorf("status.id = %q, want legacy-7", id)
+	}
+}
