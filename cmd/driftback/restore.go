@@ -17,6 +17,9 @@ func (s *overlaySource) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.branch, "branch", "", "branch holding the overlay (overrides git.branch)")
 	f.StringVar(&s.dir, "path", "", "overlay directory in the repository (overrides git.path)")
 	s.git.addFlags(f)
+	// restore and drill only read the branch: signing does not apply.
+	_ = f.MarkHidden("git-sign-key-file")
+	_ = f.MarkHidden("git-sign-key-passphrase-file")
 }
 
 func newRestoreCmd(g *globalFlags) *cobra.Command {
