@@ -128,6 +128,8 @@ func (s *SSHServer) CreateRepo(t testing.TB, name string) (url, dir string) {
 	t.Helper()
 	dir = filepath.Join(s.Root, name+".git")
 	Run(t, "", "git", "init", "-q", "--bare", "-b", "main", dir)
+	// No detached gc after a push: it would race the test's cleanup.
+	Run(t, "", "git", "-C", dir, "config", "receive.autogc", "false")
 	return fmt.Sprintf("ssh://%s@%s%s", s.User, s.Addr, dir), dir
 }
 
