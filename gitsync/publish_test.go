@@ -192,3 +192,22 @@ func TestPrepareErrorStopsAtOnceAndIsNotAGitFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestPublishIntoEmptyRepository(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "empty")
+	r := open(t, url)
+	res := publish(t, r, target("driftback/c1", "main", dir), whole(map[string]string{"a.yaml": "a1"}))
+	if res.Commit.IsZero() || !res.Parent.IsZero() {
+		t.Fatalf("first commit %s with parent %s; want a root commit", res.Commit, res.Parent)
+	}
+	got, c := files(t, repoDir, "driftback/c1")
+	if len(got) != 1 || got[dir+"/a.yaml"] != "a1" || c.NumParents() != 0 {
+		t.Errorf("branch = %v (parents %d)", got, c.NumParents())
+	}
+	// A second writer, for another directory, appends to it.
+	publish(t, open(t, url), target("driftback/c1", "main", "clusters/c2"), whole(map[string]string{"b.yaml": "b1"}))
+	if got, _ := files(t, repoDir, "driftback/c1"); got[dir+"/a.yaml"] != "a1" || got["clusters/c2/b.yaml"] != "b1" {
+		t.Errorf("branch = %v, want both writers' files", got)
+	}
+}
