@@ -51,8 +51,50 @@ func (r *Repo) LastChange(ctx context.Context, branch, dir string) (plumbing.Has
 	return plumbing.ZeroHash, nil, fmt.Errorf("branch %s, %s: %w in the last %d commits", branch, dir, ErrNoCommit, maxHistoryWalk)
 }
 
+// BranchChanges fetches branch and base and returns what branch holds below
+// dir that base does not: a pull request's diff, whatever the history.
+func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) ([]Change, error) {
+	if err := validPath(dir); err != nil {
+		return nil, err
+	}
+	tips, err := r.Fetch(ctx, branch, base)
+	if err != nil {
+		return nil, err
+	}
+	tip, ok := tips[branch]
+	if !ok {
+		return nil, fmt.Errorf("branch %s: not found on the remote", branch)
+	}
+	c, err := r.Commit(tip)
+	if err != nil {
+		return nil, err
+	}
+	var from plumbing.Hash
+	if b, ok := tips[base]; ok {
+		bc, err := r.Commit(b)
+		if err != nil {
+			return nil, err
+		}
+		from = bc.TreeHash
+	}
+	return r.diffTrees(from, c.TreeHash, dir)
+}
+
 // diffDir lists what commit c changed below dir against its first parent.
 func (r *Repo) diffDir(c *object.Commit, dir string) ([]Change, error) {
+	var from plumbing.Hash
+	if len(c.ParentHashes) > 0 {
+		p, err := r.Commit(c.ParentHashes[0])
+		if err != nil {
+			return nil, err
+		}
+		from = p.TreeHash
+	}
+	return r.diffTrees(from, c.TreeHash, dir)
+}
+
+// diffTrees lists the changes below dir from root tree from to root tree to.
+func (r *Repo) diffTrees(from, to plumbing.Hash, dir string) ([]Change, error) {
 	parts := strings.Split(dir, "/")
 	listing := func(root plumbing.Hash) (map[string]plumbing.Hash, error) {
 		out := map[string]plumbing.Hash{}
@@ -63,19 +105,13 @@ func (r *Repo) diffDir(c *object.Commit, dir string) ([]Change, error) {
 		err = r.tw.walkFiles(e.Hash, "", func(p string, e object.TreeEntry) { out[p] = e.Hash })
 		return out, err
 	}
-	now, err := listing(c.TreeHash)
+	now, err := listing(to)
 	if err != nil {
 		return nil, err
 	}
-	before := map[string]plumbing.Hash{}
-	if len(c.ParentHashes) > 0 {
-		p, err := r.Commit(c.ParentHashes[0])
-		if err != nil {
-			return nil, err
-		}
-		if before, err = listing(p.TreeHash); err != nil {
-			return nil, err
-		}
+	before, err := listing(from)
+	if err != nil {
+		return nil, err
 	}
 	var pend []pending
 	for p, h := range now {

@@ -125,6 +125,14 @@ func TestSideBranchFollowsBase(t *testing.T) {
 	if !strings.Contains(tip.Message, "Driftback-Base: "+mainTip.Hash.String()) {
 		t.Errorf("commit lacks the base trailer:\n%s", tip.Message)
 	}
+	// What the branch adds to the base: the directory, whatever the history.
+	ch, err := r.BranchChanges(t.Context(), "driftback/c1", "main", dir)
+	if err != nil || len(ch) != 1 || ch[0].Path != "a.yaml" || ch[0].Op != gitsync.Added || string(ch[0].New) != "a3" {
+		t.Errorf("BranchChanges = %+v, %v; want a.yaml added as a3", ch, err)
+	}
+	if c, ch, err := r.LastChange(t.Context(), "driftback/c1", dir); err != nil || c != tip.Hash || len(ch) != 1 {
+		t.Errorf("LastChange = %s %+v %v; want the tip with one change", c, ch, err)
+	}
 	// The base moves again with no change in the cluster: still re-derived.
 	gitserver.Run(t, "", "bash", "-c", `set -e; w=$(mktemp -d); git clone -q "$0" "$w"; cd "$w"; echo y > apps/y.yaml; git add -A;
 		git -c user.name=p -c user.email=p@x commit -qm "person 2"; git push -q origin main`, repoDir)

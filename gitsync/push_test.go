@@ -43,7 +43,9 @@ func TestPushIsCompareAndSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := other.Publish(ctx, Target{Branch: "main", Dir: "o", AuthorName: "o", AuthorEmail: "o@x"},
-		func(fs.FS) (Content, error) { return Content{Files: map[string][]byte{"theirs.yaml": []byte("1")}}, nil }); err != nil {
+		func(fs.FS) (Content, error) {
+			return Content{Files: map[string][]byte{"theirs.yaml": []byte("1")}}, nil
+		}); err != nil {
 		t.Fatal(err)
 	}
 	err = r.pushPack(ctx, "main", stale, mine, objs)

@@ -98,6 +98,12 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 		t.Errorf("summary printed:\n%s", printed)
 	}
 
+	// Against the base: the same objects, as the branch is new.
+	printed, _, err = runCLIAll("summary", "--config", cfg, "--repo", url, "--against-base", "--git-username-file", user, "--git-password-file", pass)
+	if err != nil || !strings.Contains(printed, "`logs-5e1f`") || !strings.Contains(printed, "adds to `main`") {
+		t.Errorf("summary --against-base: %v\n%s", err, printed)
+	}
+
 	// restore reads the same private repository with the same flags.
 	restored, _, err := runCLIAll("restore", "--config", cfg, "--repo", url, "--wait", "0", "--dry-run", "--git-username-file", user, "--git-password-file", pass)
 	if err != nil || !strings.Contains(restored, "already equal") {

@@ -12,6 +12,7 @@ import (
 func newSummaryCmd() *cobra.Command {
 	var (
 		configPath, repoURL, branch string
+		againstBase                 bool
 		gf                          gitFlags
 	)
 	cmd := &cobra.Command{
@@ -19,7 +20,10 @@ func newSummaryCmd() *cobra.Command {
 		Short: "Print a Markdown summary of driftback's last commit on the branch",
 		Long: `summary reads the branch, finds driftback's newest commit under git.path and
 prints what it changed against its parent, object by object and field by
-field, as Markdown for a pull request. Secret-like values are never shown.`,
+field, as Markdown for a pull request. With --against-base it summarizes
+everything the branch holds under git.path that git.baseBranch lacks: the
+pull request's diff, however many commits made it. Secret-like values are
+never shown.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configPath)
@@ -39,6 +43,15 @@ field, as Markdown for a pull request. Secret-like values are never shown.`,
 			if err != nil {
 				return err
 			}
+			if againstBase {
+				changes, err := repo.BranchChanges(cmd.Context(), cfg.Git.Branch, cfg.Git.BaseBranch, cfg.Git.Path)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(cmd.OutOrStdout(), describe.Describe(cfg.Cluster, fileChanges(changes)).Markdown())
+				fmt.Fprintf(cmd.OutOrStdout(), "\nWhat `%s` adds to `%s` under `%s`.\n", cfg.Git.Branch, cfg.Git.BaseBranch, cfg.Git.Path)
+				return nil
+			}
 			commit, changes, err := repo.LastChange(cmd.Context(), cfg.Git.Branch, cfg.Git.Path)
 			if err != nil {
 				return err
@@ -52,6 +65,7 @@ field, as Markdown for a pull request. Secret-like values are never shown.`,
 	f.StringVarP(&configPath, "config", "c", "driftback.yaml", "configuration file")
 	f.StringVar(&repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
 	f.StringVar(&branch, "branch", "", "branch to read (overrides git.branch)")
+	f.BoolVar(&againstBase, "against-base", false, "summarize what the branch adds to git.baseBranch (the pull request's diff), not only its last commit")
 	gf.addFlags(f)
 	return cmd
 }
