@@ -87,7 +87,7 @@ func openRepo(url string, gf *gitFlags) (*gitsync.Repo, error) {
 	}
 	m, err := a.Method(url)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-ssh-key-file, --git-known-hosts-file, --git-secret-dir): %w", err)
 	}
 	return gitsync.Open(url, m)
 }
