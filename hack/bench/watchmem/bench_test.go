@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/internal/testenv"
+)
+
+// BenchmarkWatchMemory compares, at N objects of a few KiB each, the peak RSS
+// and CPU of `driftback run` (until its first commit is pushed) with a bare
+// full-object dynamic informer (until synced), and driftback's time to its
+// first commit with one paged LIST of the same objects. Every side runs in
+// its own process; peak RSS is its ru_maxrss. DRIFTBACK_BENCH_OBJECTS
+// (e.g. "10000") overrides the sizes, 10000 and 50000. The whole benchmark
+// runs once; its results are metrics and a table in the log.
+func BenchmarkWatchMemory(b *testing.B) {
+	sizes := []int{10000, 50000}
+	if s := os.Getenv("DRIFTBACK_BENCH_OBJECTS"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				b.Fatalf("DRIFTBACK_BENCH_OBJECTS=%q: %v", s, err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cp, err := testenv.Start(filepath.Join(root, "testdata", "crds"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cp.Stop()
+	tmp := b.TempDir()
+	kubeconfig, err := cp.WriteKubeconfig(tmp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := func(name, pkg string) string {
+		out := filepath.Join(tmp, name)
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", pkg, err, o)
+		}
+		return out
+	}
+	driftback := bin("driftback", "./cmd/driftback")
+	watchmem := bin("watchmem", "./hack/bench/watchmem")
+
+	cfg := cp.Config
+	cfg.QPS = -1 // no client-side limit while filling the apiserver
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	table := []string{"| objects | side | peak RSS (MB) | CPU (s) | wall (s) |", "|---|---|---|---|---|"}
+	have := 0
+	b.ResetTimer()
+	for _, n := range sizes {
+		start := time.Now()
+		createBuckets(b, dyn, have, n)
+		b.Logf("created %d objects in %s", n-have, time.Since(start).Round(time.Second))
+		if have == 0 {
+			one, err := dyn.Resource(bucketGVR).Get(context.Background(), "bench-000000", metav1.GetOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			j, _ := one.MarshalJSON()
+			b.Logf("one object is %.1f KiB of JSON (managedFields included)", float64(len(j))/1024)
+		}
+		have = n
+		k := fmt.Sprintf("%dk", n/1000)
+		row := func(side string, r result) {
+			table = append(table, fmt.Sprintf("| %d | %s | %.0f | %.1f | %.1f |", n, side, r.peakMB, r.cpu.Seconds(), r.wall.Seconds()))
+			b.ReportMetric(r.peakMB, k+"-"+side+"-peak-MB")
+			b.ReportMetric(r.wall.Seconds(), k+"-"+side+"-s")
+		}
+		list := runBaseline(b, watchmem, kubeconfig, "list", n)
+		row("list", list)
+		inf := runBaseline(b, watchmem, kubeconfig, "informer", n)
+		row("informer", inf)
+		for _, v := range []struct{ side, fields string }{
+			{"driftback-metadata", `
+  - metadata.annotations["crossplane.io/external-name"]`},
+			{"driftback-status", `
+  - metadata.annotations["crossplane.io/external-name"]
+  - status.atProvider.arn`},
+		} {
+			r := runDriftback(b, driftback, kubeconfig, v.fields, n)
+			row(v.side, r)
+			b.Logf("%d objects, %s: first commit after %.1fs = %.2f× the LIST; peak RSS %.0f MB = %.2f× the informer's",
+				n, v.side, r.wall.Seconds(), r.wall.Seconds()/list.wall.Seconds(), r.peakMB, r.peakMB/inf.peakMB)
+		}
+	}
+	b.Logf("\n%s", strings.Join(table, "\n"))
+}
+
+// result of one process.
+type result struct {
+	peakMB float64
+	cpu    time.Duration
+	wall   time.Duration
+}
+
+func usage(b *testing.B, ps *os.ProcessState, wall time.Duration) result {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		b.Fatalf("no rusage for %s", ps)
+	}
+	// Linux reports ru_maxrss in KiB.
+	return result{peakMB: float64(ru.Maxrss) / 1024, cpu: ps.UserTime() + ps.SystemTime(), wall: wall}
+}
+
+// runBaseline runs watchmem; wall is what it measured itself (after start-up).
+func runBaseline(b *testing.B, watchmem, kubeconfig, mode string, n int) result {
+	cmd := exec.Command(watchmem, "-mode", mode, "-kubeconfig", kubeconfig, "-gvr", "s3.aws.upbound.io/v1beta1/buckets")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("watchmem -mode %s: %v\n%s", mode, err, out.String())
+	}
+	var objects int
+	var secs float64
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		fmt.Sscanf(sc.Text(), "objects %d", &objects)
+		fmt.Sscanf(sc.Text(), "seconds %f", &secs)
+	}
+	if objects != n {
+		b.Fatalf("watchmem -mode %s saw %d objects, want %d:\n%s", mode, objects, n, out.String())
+	}
+	return usage(b, cmd.ProcessState, time.Duration(secs*float64(time.Second)))
+}
+
+// runDriftback runs `driftback run` into a fresh repository until the first
+// commit lands, then stops it with SIGTERM; wall is start to first commit.
+func runDriftback(b *testing.B, driftback, kubeconfig, fields string, n int) result {
+	srv := gitserver.New(b, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(b, fmt.Sprintf("bench-%d", time.Now().UnixNano()))
+	cfgPath := filepath.Join(b.TempDir(), "driftback.yaml")
+	cfg := `apiVersion: driftback.dev/v1alpha1
+kind: Config
+cluster: bench
+rules:
+- name: external-name
+  match: {apiGroups: [s3.aws.upbound.io], kinds: [Bucket]}
+  fields: ` + fields + "\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(driftback, "run", "--kubeconfig", kubeconfig, "--config", cfgPath, "--repo", url,
+		"--metrics-addr", "127.0.0.1:0", "--debounce", "1s")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(20 * time.Minute)
+	var wall time.Duration
+	for wall == 0 {
+		select {
+		case err := <-exited:
+			b.Fatalf("driftback run exited before its first commit: %v\n%s", err, logs.String())
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			<-exited
+			b.Fatalf("no commit from driftback run within 20 minutes:\n%s", logs.String())
+		case <-time.After(20 * time.Millisecond): // polling interval
+		}
+		if exec.Command("git", "-C", repoDir, "rev-parse", "-q", "--verify", "refs/heads/driftback/bench").Run() == nil {
+			wall = time.Since(start)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-exited; err != nil {
+		b.Fatalf("driftback run: %v\n%s", err, logs.String())
+	}
+	files := gitserver.Run(b, repoDir, "git", "ls-tree", "-r", "--name-only", "driftback/bench")
+	if got := strings.Count(files, "unmatched/"); got != n {
+		b.Fatalf("the first commit records %d objects, want %d", got, n)
+	}
+	return usage(b, cmd.ProcessState, wall)
+}
+
+var bucketGVR = schema.GroupVersionResource{Group: "s3.aws.upbound.io", Version: "v1beta1", Resource: "buckets"}
+
+// createBuckets creates buckets [from, to) of about 4.4 KiB each, as a
+// provider leaves them: an external name, a spec, and status with an ARN.
+func createBuckets(b *testing.B, dyn dynamic.Interface, from, to int) {
+	tags := map[string]any{}
+	for i := 0; i < 30; i++ {
+		tags[fmt.Sprintf("tag-%02d", i)] = strings.Repeat("v", 90)
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := createBucket(dyn, i, tags); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := from; i < to; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+}
+
+func createBucket(dyn dynamic.Interface, i int, tags map[string]any) error {
+	ctx := context.Background()
+	name := fmt.Sprintf("bench-%06d", i)
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
+		"metadata": map[string]any{"name": name, "annotations": map[string]any{"crossplane.io/external-name": name + "-7f3a"}},
+		"spec":     map[string]any{"forProvider": map[string]any{"region": "eu-west-1", "tags": tags}},
+	}}
+	created, err := dyn.Resource(bucketGVR).Create(ctx, u, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	_ = unstructured.SetNestedMap(created.Object, map[string]any{"arn": "arn:aws:s3:::" + name, "lastSeen": time.Now().Format(time.RFC3339)}, "status", "atProvider")
+	if _, err := dyn.Resource(bucketGVR).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("status of %s: %w", name, err)
+	}
+	return nil
+}
