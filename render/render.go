@@ -62,6 +62,7 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 		return nil, fmt.Errorf("render: layout needs the cluster name and UID")
 	}
 	t := Tree{}
+	var files fileJobs
 	// Resources is never nil: an overlay of status files only (no base, no
 	// runtime-only object) must still be a kustomization krusty builds, and
 	// krusty rejects one with no field set as "kustomization.yaml is empty".
@@ -81,19 +82,19 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 		}
 		switch {
 		case c.Mode == capture.ModeObject, c.Mode == capture.ModeAuto && whole != nil && !inBase(l.Base, c.Ref):
-			if err := t.add(path.Join(ResourcesDir, rel), whole); err != nil {
+			if err := files.add(path.Join(ResourcesDir, rel), whole); err != nil {
 				return nil, err
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
 		case hasPatchFields(patchObj):
 			obj, inBase := patchFor(c.Ref, patchObj, l.Base)
 			if !inBase {
-				if err := t.add(path.Join(UnmatchedDir, rel), obj); err != nil {
+				if err := files.add(path.Join(UnmatchedDir, rel), obj); err != nil {
 					return nil, err
 				}
 				break
 			}
-			if err := t.add(path.Join(PatchesDir, rel), obj); err != nil {
+			if err := files.add(path.Join(PatchesDir, rel), obj); err != nil {
 				return nil, err
 			}
 			k.Patches = append(k.Patches, patch{Path: path.Join(PatchesDir, rel)})
@@ -105,10 +106,13 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 				"metadata":   identityMetadata(c.Ref),
 				"status":     c.Status,
 			}
-			if err := t.add(path.Join(StatusDir, rel), s); err != nil {
+			if err := files.add(path.Join(StatusDir, rel), s); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if err := files.marshal(t); err != nil {
+		return nil, err
 	}
 	kb, err := yaml.Marshal(k)
 	if err != nil {
@@ -179,15 +183,6 @@ type kustomization struct {
 
 type patch struct {
 	Path string `json:"path"`
-}
-
-func (t Tree) add(name string, obj map[string]any) error {
-	b, err := yaml.Marshal(obj)
-	if err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	t[name] = b
-	return nil
 }
 
 func identityMetadata(r capture.ObjectRef) map[string]any {
