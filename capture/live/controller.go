@@ -55,7 +55,11 @@ type Controller struct {
 	// pending is set by a change and cleared when a publish takes the
 	// captures, so shutdown knows whether a last publish is owed.
 	pending atomic.Bool
-	ready   atomic.Bool
+	// scheduled is set while a debounced publish is queued, so a burst of
+	// events (the initial list of a large kind) costs one queue operation,
+	// not one per object.
+	scheduled atomic.Bool
+	ready     atomic.Bool
 	// rediscover asks for a discovery refresh; buffered, one is enough.
 	rediscover chan struct{}
 }
@@ -93,7 +97,9 @@ func (ctl *Controller) Ready() bool { return ctl.ready.Load() }
 
 func (ctl *Controller) changed() {
 	ctl.pending.Store(true)
-	ctl.queue.AddAfter(publishKey, ctl.opts.Debounce)
+	if !ctl.scheduled.Swap(true) {
+		ctl.queue.AddAfter(publishKey, ctl.opts.Debounce)
+	}
 }
 
 // Run watches and publishes until ctx ends, then flushes a pending publish
@@ -141,6 +147,9 @@ func (ctl *Controller) processNextItem(ctx, pubCtx context.Context) bool {
 		return false
 	}
 	defer ctl.queue.Done(key)
+	// Changes from now on need a publish after this one. A retry queued by
+	// AddRateLimited below does not count: a change pulls it earlier.
+	ctl.scheduled.Store(false)
 	if err := ctl.publishOnce(ctx, pubCtx); err != nil {
 		ctl.queue.AddRateLimited(key)
 		return true
