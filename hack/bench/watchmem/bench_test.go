@@ -199,6 +199,12 @@ rules:
 	if err := <-exited; err != nil {
 		b.Fatalf("driftback run: %v\n%s", err, logs.String())
 	}
+	// Where the time went, from driftback's own log.
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "synced") || strings.Contains(l, "msg=committed") || strings.Contains(l, "msg=watching") {
+			b.Log(l)
+		}
+	}
 	files := gitserver.Run(b, repoDir, "git", "ls-tree", "-r", "--name-only", "driftback/bench")
 	if got := strings.Count(files, "unmatched/"); got != n {
 		b.Fatalf("the first commit records %d objects, want %d", got, n)
