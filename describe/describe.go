@@ -214,9 +214,15 @@ func opSymbol(op string) string {
 	return "~"
 }
 
+// body lists the objects' files with each changed field, then the
+// overlay's own files (kustomization.yaml, the record), whose field-level
+// changes only follow from the objects'.
 func body(objs []Object) string {
 	var b strings.Builder
 	for _, o := range objs {
+		if o.Category == "" {
+			continue
+		}
 		fmt.Fprintf(&b, "%s %s\n", opSymbol(o.Op), o.File)
 		if o.Err != "" {
 			fmt.Fprintf(&b, "    (not compared: %s)\n", o.Err)
@@ -227,6 +233,11 @@ func body(objs []Object) string {
 		}
 		for _, f := range o.Fields {
 			fmt.Fprintf(&b, "    %s: %s → %s\n", f.Path, show(f.Old), show(f.New))
+		}
+	}
+	for _, o := range objs {
+		if o.Category == "" {
+			fmt.Fprintf(&b, "%s %s\n", opSymbol(o.Op), o.File)
 		}
 	}
 	return b.String()

@@ -38,9 +38,9 @@ func TestDescribe(t *testing.T) {
 				`metadata.annotations["crossplane.io/external-name"]: data-1 → data-2`,
 				`metadata.annotations["crossplane.io/external-name"]: (none) → logs-1`,
 				`status.apiServerURL: https://a → https://b`,
-				`resources[0]: (none) → a`,
+				"~ kustomization.yaml\n",
 			},
-			bodyLacks:   []string{"metadata.name", "apiVersion"},
+			bodyLacks:   []string{"metadata.name", "apiVersion", "resources[0]"},
 			markdownHas: []string{"| Cluster `c` in `ns1` | status | `status.apiServerURL` | `https://a` | `https://b` |"},
 		},
 		{

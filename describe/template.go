@@ -64,10 +64,11 @@ func (r Report) Markdown() string {
 		switch {
 		case o.Op == "delete":
 			fmt.Fprintf(&b, "| %s | %s | *dropped* | | |\n", obj, cat)
-		case len(o.Fields) == 0:
+		case len(o.Fields) == 0 || o.Category == "":
+			// The overlay's own files change because the objects did.
 			fmt.Fprintf(&b, "| %s | %s | | | |\n", obj, cat)
 		}
-		if o.Op == "delete" {
+		if o.Op == "delete" || o.Category == "" {
 			continue
 		}
 		for _, f := range o.Fields {
