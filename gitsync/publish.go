@@ -36,12 +36,18 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 	if maxWait <= 0 {
 		maxWait = 30 * time.Second
 	}
+	timeout := t.AttemptTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
 	var lastErr error
 	for i := 1; i <= attempts; i++ {
 		if err := r.maybeRefresh(); err != nil {
 			return Result{}, err
 		}
-		res, err := r.publishOnce(ctx, t, prepare)
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		res, err := r.publishOnce(actx, t, prepare)
+		cancel()
 		if err == nil {
 			r.metrics.clearPending()
 			res.Attempts = i

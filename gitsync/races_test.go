@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"sync"
@@ -232,4 +233,38 @@ func TestSideBranchRacesWhileBaseMoves(t *testing.T) {
 		t.Errorf("side branch does not follow the last base: apps/x.yaml = %q", got["apps/x.yaml"])
 	}
 	gitserver.Run(t, repoDir, "git", "fsck", "--strict", "--no-progress")
+}
+
+// A server that accepts the connection and never answers (a black hole at
+// the network level, as a stuck load balancer is) cannot stall the writer:
+// each attempt times out, and the error says so.
+func TestHungServerTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	r := open(t, "http://"+l.Addr().String()+"/fleet.git")
+	tg := target("driftback/c1", "main", dir)
+	tg.Attempts, tg.AttemptTimeout = 2, 300*time.Millisecond
+	start := time.Now()
+	_, err = r.Publish(context.Background(), tg, whole(map[string]string{"a.yaml": "a1"}))
+	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("two attempts of 300ms took %s", took)
+	}
+	if n := metric(t, r, "driftback_git_push_failures_total"); n != 2 {
+		t.Errorf("failures = %v, want 2", n)
+	}
 }

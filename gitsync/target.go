@@ -53,6 +53,10 @@ type Target struct {
 	// Backoff between attempts: from MinBackoff (default 200ms), doubling,
 	// at most MaxBackoff (default 30s), with jitter so writers spread out.
 	MinBackoff, MaxBackoff time.Duration
+	// AttemptTimeout bounds one fetch-build-push round, so a server that
+	// accepts a connection and then hangs cannot stall the writer for
+	// ever. Default 5m (a first fetch of a large repository is a clone).
+	AttemptTimeout time.Duration
 	// Signer, when set, signs each commit (see OpenPGPSigner).
 	Signer Signer
 }
