@@ -85,10 +85,12 @@ func hiddenPath(p string) bool {
 	return false
 }
 
+var pathPart = regexp.MustCompile(`\["([^"]*)"\]|\[\d+\]|[^.\[\]]+`)
+
 // splitKeys returns the keys of a field path, quotes and indices removed.
 func splitKeys(p string) []string {
 	var out []string
-	for _, part := range regexp.MustCompile(`\["([^"]*)"\]|\[\d+\]|[^.\[\]]+`).FindAllStringSubmatch(p, -1) {
+	for _, part := range pathPart.FindAllStringSubmatch(p, -1) {
 		switch {
 		case part[1] != "":
 			out = append(out, part[1])
