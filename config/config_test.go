@@ -41,6 +41,8 @@ func TestParseErrors(t *testing.T) {
 		{"cluster too long", "apiVersion: driftback.dev/v1alpha1\nkind: Config\ncluster: " + strings.Repeat("a", 64) + "\nrules:\n" + okRule, []string{"cluster", "at most 63"}},
 		{"git.path escapes", head + "git: {path: ../x}\nrules:\n" + okRule, []string{"git.path", "inside the repository"}},
 		{"git.path root", head + "git: {path: /}\nrules:\n" + okRule, []string{"git.path"}},
+		{"bad git.mode", head + "git: {mode: rebase}\nrules:\n" + okRule, []string{"git.mode", `"rebase"`, "side", "direct"}},
+		{"side mode on the base branch", head + "git: {mode: side, branch: main}\nrules:\n" + okRule, []string{"git.mode", "never forces", "direct"}},
 		{"no rules nor presets", head, []string{"rules", "at least one rule or preset", "crossplane"}},
 		{"rule without name", withRule("- match: {kinds: [X]}\n  fields: [spec]\n"), []string{"rules[0]", "name: required"}},
 		{"duplicate rule", withRule(okRule + okRule), []string{"rules[1].name", `"xn"`, "rules[0]"}},
@@ -108,6 +110,16 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if c.Git.Author.Name != "driftback" || c.Git.Author.Email != "driftback@localhost" {
 		t.Errorf("author defaults = %+v", c.Git.Author)
+	}
+	if c.Git.Mode != "side" || c.Git.Committer != c.Git.Author {
+		t.Errorf("mode %q, committer %+v; want side and the author", c.Git.Mode, c.Git.Committer)
+	}
+	direct, err := Parse([]byte(head + "git: {branch: main}\nrules:\n" + okRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.Git.Mode != "direct" {
+		t.Errorf("branch = base branch: mode %q, want direct", direct.Git.Mode)
 	}
 	if len(c.Rules) != 1 || c.Rules[0].Mode != capture.ModePatch {
 		t.Fatalf("rules = %+v", c.Rules)
