@@ -95,6 +95,10 @@ func (ctl *Controller) Watcher() *Watcher { return ctl.watcher }
 // Ready reports whether the caches synced and the first publish was tried.
 func (ctl *Controller) Ready() bool { return ctl.ready.Load() }
 
+// Pending reports whether changes were seen that no publish has taken yet
+// (waiting for the debounce window, or for a refused publish to pass).
+func (ctl *Controller) Pending() bool { return ctl.pending.Load() }
+
 func (ctl *Controller) changed() {
 	ctl.pending.Store(true)
 	if !ctl.scheduled.Swap(true) {

@@ -24,7 +24,8 @@ type runMetrics struct {
 
 // newRunMetrics registers run's metrics, the watcher's counts and extra
 // collectors (gitsync's).
-func newRunMetrics(w *live.Watcher, extra ...prometheus.Collector) *runMetrics {
+func newRunMetrics(ctl *live.Controller, extra ...prometheus.Collector) *runMetrics {
+	w := ctl.Watcher()
 	m := &runMetrics{
 		registry: prometheus.NewRegistry(),
 		commits: prometheus.NewCounter(prometheus.CounterOpts{
@@ -51,6 +52,13 @@ func newRunMetrics(w *live.Watcher, extra ...prometheus.Collector) *runMetrics {
 	}
 	m.registry.MustRegister(
 		m.commits, m.refused, m.errors, m.blocked, m.lastCommit,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "driftback_publish_pending", Help: "1 while changes seen in the cluster are not in Git yet."},
+			func() float64 {
+				if ctl.Pending() {
+					return 1
+				}
+				return 0
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "driftback_watched_resources", Help: "API resources watched."},
 			stat(func(s live.Stats) int { return s.Resources })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "driftback_watched_resources_metadata_only", Help: "API resources watched with metadata only."},

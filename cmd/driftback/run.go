@@ -64,7 +64,7 @@ keeps going. See docs/run.md.`,
 			}
 			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts}
 			ctl := cl.NewController(cfg.Rules, p.publish, opts)
-			p.m = newRunMetrics(ctl.Watcher(), repo.Collectors()...)
+			p.m = newRunMetrics(ctl, repo.Collectors()...)
 			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready)
 			if err != nil {
 				return err

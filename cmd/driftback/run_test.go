@@ -317,3 +317,51 @@ rules:
 	})
 	run.running(t)
 }
+
+func TestRunFlushesPendingChangesOnShutdown(t *testing.T) {
+	ctx := context.Background()
+	dyn := dynamic.NewForConfigOrDie(cp.Config)
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "flush")
+	gitserver.Seed(t, repoDir, "main", map[string]string{
+		"base/kustomization.yaml": "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":        strings.ReplaceAll(bucketBase, "%s", "flush-a"),
+	})
+	applyBucket(t, dyn, "flush-a", "flush-a-ext", "arn:flush-a")
+	cfg := runConfig(t, `cluster: flush
+overlay:
+  resources: [../../../base]
+rules:
+- name: external-name
+  match: {apiGroups: ["*.aws.upbound.io"], kinds: ["*"], names: ["flush-*"]}
+  fields: ['metadata.annotations["crossplane.io/external-name"]']
+`)
+	// A debounce window no test waits out: only the shutdown flush can
+	// write the change.
+	run := startRun(t, "--config", cfg, "--repo", url, "--debounce", "1h")
+	patch := "clusters/flush/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/flush-a.yaml"
+	waitForFiles(t, repoDir, "driftback/flush", "the first commit", func(f map[string]string) bool {
+		return strings.Contains(f[patch], "flush-a-ext")
+	})
+	eventually(t, waitTime, "nothing pending after the first publish", func() (bool, string) {
+		p := run.metric(t, "driftback_publish_pending")
+		return p == 0, fmt.Sprint(p)
+	})
+	u, err := dyn.Resource(bucketGVR).Get(ctx, "flush-a", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetAnnotations(map[string]string{"crossplane.io/external-name": "flush-a-ext-2"})
+	if _, err := dyn.Resource(bucketGVR).Update(ctx, u, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, waitTime, "the change is seen and pending", func() (bool, string) {
+		p := run.metric(t, "driftback_publish_pending")
+		return p == 1, fmt.Sprint(p)
+	})
+	run.stop(t) // as SIGTERM: returns once the flush is done
+	files, _, _ := tip(t, repoDir, "driftback/flush")
+	if !strings.Contains(files[patch], "flush-a-ext-2") {
+		t.Errorf("the pending change was not flushed on shutdown:\n%s", files[patch])
+	}
+}
