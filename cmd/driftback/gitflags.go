@@ -34,7 +34,7 @@ func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.sshKeyFile, "git-ssh-key-file", "", "file holding the SSH private key (ssh:// URLs)")
 	f.StringVar(&g.sshKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
 	f.StringVar(&g.knownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
-	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, ssh-privatekey (or identity), known_hosts; the flags above take precedence")
+	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, ssh-privatekey (or identity), known_hosts; the file flags take precedence")
 	f.StringVar(&g.signKeyFile, "git-sign-key-file", "", "armored OpenPGP private key that signs driftback's commits")
 	f.StringVar(&g.signPassphraseFile, "git-sign-key-passphrase-file", "", "file holding the signing key's passphrase")
 	f.BoolVar(&g.insecureIgnoreHost, "git-insecure-ignore-host-key", false, "do not verify the SSH server's host key (unsafe: anyone on the path can pose as the server)")

@@ -67,5 +67,8 @@ never shown.`,
 	f.StringVar(&branch, "branch", "", "branch to read (overrides git.branch)")
 	f.BoolVar(&againstBase, "against-base", false, "summarize what the branch adds to git.baseBranch (the pull request's diff), not only its last commit")
 	gf.addFlags(f)
+	// summary only reads: signing does not apply.
+	_ = f.MarkHidden("git-sign-key-file")
+	_ = f.MarkHidden("git-sign-key-passphrase-file")
 	return cmd
 }
