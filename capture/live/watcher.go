@@ -26,6 +26,9 @@ type Watcher struct {
 
 	mu    sync.Mutex
 	kinds map[schema.GroupVersionResource]*kindWatch
+	// unwatchable remembers resources already reported as lacking the watch
+	// verb, so each rediscovery does not repeat the warning.
+	unwatchable map[schema.GroupVersionResource]bool
 }
 
 type kindWatch struct {
@@ -40,7 +43,7 @@ type kindWatch struct {
 // added, changed or removed. A change that leaves every capture equal (an
 // excluded, volatile field) does not call it.
 func (c *Cluster) NewWatcher(rules []capture.Rule, onChange func()) *Watcher {
-	return &Watcher{cl: c, rules: rules, onChange: onChange, kinds: map[schema.GroupVersionResource]*kindWatch{}}
+	return &Watcher{cl: c, rules: rules, onChange: onChange, kinds: map[schema.GroupVersionResource]*kindWatch{}, unwatchable: map[schema.GroupVersionResource]bool{}}
 }
 
 // Reconcile discovers the resources the rules match, starts informers for
@@ -80,7 +83,10 @@ func (w *Watcher) Reconcile(ctx context.Context) (bool, error) {
 			continue
 		}
 		if !r.Watchable {
-			slog.Warn("resource cannot be watched; use snapshot to capture it", "resource", r.GVR.String())
+			if !w.unwatchable[r.GVR] {
+				w.unwatchable[r.GVR] = true
+				slog.Warn("resource cannot be watched; use snapshot to capture it", "resource", r.GVR.String())
+			}
 			continue
 		}
 		w.kinds[r.GVR] = w.start(ctx, r)
