@@ -16,7 +16,6 @@ type plan struct {
 	parent plumbing.Hash // first parent, zero for none
 	root   plumbing.Hash // tree the commit edits: parent's, or the new base's with Dir carried over
 	base   plumbing.Hash // side mode: base commit recorded in the trailer
-	lease  plumbing.Hash // side mode re-derivation: the branch tip being replaced
 	// rederive commits even with no change in Dir: the branch must follow
 	// the new base.
 	rederive bool
@@ -63,7 +62,9 @@ func (r *Repo) plan(t Target, tips map[string]plumbing.Hash) (plan, error) {
 			"branch", t.Branch, "base", t.BaseBranch, "reason", why)
 		return p, nil
 	}
-	np := plan{parent: baseTip, base: baseTip, lease: tip, rederive: true}
+	// The push replaces tip only if it is still the branch's tip on the
+	// server (the lease; see pushPack).
+	np := plan{parent: baseTip, base: baseTip, rederive: true}
 	if err := r.fillRoot(&np); err != nil {
 		return p, err
 	}

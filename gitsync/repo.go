@@ -159,31 +159,22 @@ func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 }
 
 // Push sets branch on the remote to commit, which must descend from the
-// branch's current tip there (no force). ErrRejected wraps refusals by the
-// server so callers can fetch and try again; ErrDeclined a hook's refusal.
+// branch's current tip there (no force), with go-git's general push (it
+// works out what to send by walking the remote's objects; Publish sends
+// only what it wrote). ErrRejected wraps refusals by the server so callers
+// can fetch and try again; ErrDeclined a hook's refusal.
 func (r *Repo) Push(ctx context.Context, commit plumbing.Hash, branch string) error {
-	return r.push(ctx, commit, branch, plumbing.ZeroHash)
-}
-
-// push updates branch to commit; with a lease it replaces the branch, but
-// only if its tip on the server is still lease (the server checks the old
-// value atomically, so a writer that got there first is never overwritten).
-func (r *Repo) push(ctx context.Context, commit plumbing.Hash, branch string, lease plumbing.Hash) error {
 	// Full ref names: a HEAD:refs/heads/x refspec pushes nothing in go-git.
 	local := plumbing.NewBranchReferenceName(branch)
 	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(local, commit)); err != nil {
 		return fmt.Errorf("set local %s: %w", local, err)
 	}
-	spec := gitconfig.RefSpec(fmt.Sprintf("%s:%s", local, local))
 	// The server's own words (a hook's reason) arrive on the progress band.
 	var remoteSays bytes.Buffer
-	opts := &git.PushOptions{RemoteName: remoteName, Auth: r.auth, Progress: &remoteSays}
-	if !lease.IsZero() {
-		spec = "+" + spec
-		opts.ForceWithLease = &git.ForceWithLease{RefName: local, Hash: lease}
-	}
-	opts.RefSpecs = []gitconfig.RefSpec{spec}
-	err := r.repo.PushContext(ctx, opts)
+	err := r.repo.PushContext(ctx, &git.PushOptions{
+		RemoteName: remoteName, Auth: r.auth, Progress: &remoteSays,
+		RefSpecs: []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", local, local))},
+	})
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
 		return nil
