@@ -35,6 +35,10 @@ type ControllerOptions struct {
 	FlushTimeout time.Duration
 	// RetryMax caps the backoff between failed publishes.
 	RetryMax time.Duration
+	// SyncTimeout bounds how long a publish waits for a newly watched
+	// resource to sync (one that cannot be listed never does) before it
+	// gives up, logs which, and tries again later.
+	SyncTimeout time.Duration
 }
 
 // publishKey is the only work item: the whole overlay is published at once,
@@ -77,6 +81,9 @@ func (c *Cluster) NewController(rules []capture.Rule, publish PublishFunc, opts 
 	}
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = 2 * time.Minute
+	}
+	if opts.SyncTimeout <= 0 {
+		opts.SyncTimeout = time.Minute
 	}
 	ctl := &Controller{
 		opts: opts, publish: publish, cl: c,
@@ -138,7 +145,7 @@ func (ctl *Controller) Run(ctx context.Context) error {
 	}
 	if ctl.pending.Load() {
 		slog.Info("flushing pending changes before exit")
-		ctl.publishOnce(ctx, pubCtx)
+		_ = ctl.publishOnce(ctx, pubCtx) // the publisher logs its outcome
 	}
 	return nil
 }
@@ -166,7 +173,14 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 	// A resource discovered since the last publish must be listed in full
 	// first, or its objects would look deleted.
 	if !ctl.watcher.Synced() {
-		if err := ctl.watcher.WaitForSync(ctx); err != nil {
+		wctx, cancel := context.WithTimeout(ctx, ctl.opts.SyncTimeout)
+		err := ctl.watcher.WaitForSync(wctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.Error("not publishing: a watched resource has not synced, and publishing without it would drop its objects from Git; is it listable?",
+					"resources", ctl.watcher.Unsynced(), "waited", ctl.opts.SyncTimeout)
+			}
 			return err
 		}
 	}

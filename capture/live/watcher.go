@@ -149,6 +149,20 @@ func (w *Watcher) Synced() bool {
 	return true
 }
 
+// Unsynced names the watched resources not listed in full yet, sorted.
+func (w *Watcher) Unsynced() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for gvr, k := range w.kinds {
+		if !k.informer.HasSynced() {
+			out = append(out, gvr.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // WaitForSync blocks until Synced or ctx ends.
 func (w *Watcher) WaitForSync(ctx context.Context) error {
 	w.mu.Lock()
