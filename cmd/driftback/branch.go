@@ -9,6 +9,7 @@ import (
 
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/restore"
 )
 
 // overlaySource says where restore and drill read the overlay: a branch of a
@@ -69,4 +70,33 @@ func (s *overlaySource) open(ctx context.Context) (fs.FS, plumbing.Hash, error) 
 		return nil, plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", h, err)
 	}
 	return gitsync.TreeFS(t), h, nil
+}
+
+// readBranch is what restore and drill start from: the cluster to write to
+// and the branch's tree.
+type readBranch struct {
+	cluster *restore.Cluster
+	host    string
+	fsys    fs.FS
+	commit  plumbing.Hash
+}
+
+// connect resolves the source, connects to the cluster and fetches the branch.
+func (s *overlaySource) connect(ctx context.Context, g *globalFlags) (readBranch, error) {
+	if err := s.resolve(); err != nil {
+		return readBranch{}, err
+	}
+	rc, err := g.restConfig()
+	if err != nil {
+		return readBranch{}, err
+	}
+	cl, err := restore.NewCluster(rc)
+	if err != nil {
+		return readBranch{}, err
+	}
+	fsys, commit, err := s.open(ctx)
+	if err != nil {
+		return readBranch{}, err
+	}
+	return readBranch{cluster: cl, host: rc.Host, fsys: fsys, commit: commit}, nil
 }

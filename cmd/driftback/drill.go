@@ -28,23 +28,12 @@ mismatch. Never point it at a production cluster: it applies with force.
 With --verify-only it only checks, and is the last step of a real recovery.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := src.resolve(); err != nil {
-				return err
-			}
-			rc, err := g.restConfig()
+			b, err := src.connect(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			cl, err := restore.NewCluster(rc)
-			if err != nil {
-				return err
-			}
-			fsys, commit, err := src.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, commit, rc.Host)
-			r := restore.Drill(cmd.Context(), cl, fsys, src.dir, opts)
+			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, b.commit, b.host)
+			r := restore.Drill(cmd.Context(), b.cluster, b.fsys, src.dir, opts)
 			r.Print(cmd.OutOrStdout())
 			if !r.OK() {
 				return errors.New("drill failed: the branch does not rebuild the cluster (see above)")

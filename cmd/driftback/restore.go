@@ -38,28 +38,17 @@ different are written; running it again changes nothing. It exits non-zero
 when an object is still missing or a write failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := src.resolve(); err != nil {
-				return err
-			}
-			rc, err := g.restConfig()
+			b, err := src.connect(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			cl, err := restore.NewCluster(rc)
-			if err != nil {
-				return err
-			}
-			fsys, commit, err := src.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ov, err := restore.ReadOverlay(fsys, src.dir)
+			ov, err := restore.ReadOverlay(b.fsys, src.dir)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "overlay %s at %s (%s, commit %.12s): %d status file(s)\n",
-				src.dir, src.branch, describeMeta(ov), commit, len(ov.Status))
-			sum := restore.Restore(cmd.Context(), cl, ov.Status, opts)
+				src.dir, src.branch, describeMeta(ov), b.commit, len(ov.Status))
+			sum := restore.Restore(cmd.Context(), b.cluster, ov.Status, opts)
 			sum.Print(cmd.OutOrStdout())
 			if !sum.OK() {
 				return errors.New("restore incomplete: see the missing and failed objects above")
