@@ -53,15 +53,22 @@ func (g *globalFlags) restConfig() (*rest.Config, error) {
 		rules.ExplicitPath = g.kubeconfig
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
-	if err == nil {
-		return cfg, nil
-	}
-	if g.kubeconfig == "" {
+	if err != nil && g.kubeconfig == "" {
 		if ic, icErr := rest.InClusterConfig(); icErr == nil {
-			return ic, nil
+			cfg, err = ic, nil
 		}
 	}
-	return nil, fmt.Errorf("load kubeconfig: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	// Every command lists one or more kinds at start (snapshot and discover
+	// one LIST per kind, run one informer per kind): client-go's default of 5
+	// requests a second would make a cluster with many kinds crawl. The
+	// apiserver's priority and fairness still applies.
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
+	return cfg, nil
 }
 
 func newVersionCmd() *cobra.Command {

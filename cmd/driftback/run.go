@@ -43,11 +43,6 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			// One informer per kind lists at start; client-go's default of 5
-			// requests a second would make a start with many kinds crawl.
-			if rc.QPS == 0 {
-				rc.QPS, rc.Burst = 50, 100
-			}
 			cl, err := live.NewCluster(rc)
 			if err != nil {
 				return err
