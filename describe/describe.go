@@ -1,6 +1,8 @@
 // Package describe tells a reviewer what a driftback commit changed: a
 // subject that counts it, a body listing each object and field with old →
-// new, and a Markdown summary for a pull request. It reads the overlay's
+// new, and a Markdown summary for a pull request. Body and summary are
+// bounded (BodyObjects, SummaryRows): a first commit of 100,000 files is
+// read in its diff, not in a multi-megabyte message. It reads the overlay's
 // layout (patches/, resources/, status/) but not Git: the caller hands it
 // the changed files with their old and new content.
 package describe
@@ -8,8 +10,11 @@ package describe
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // FileChange is one changed file of the overlay, relative to its directory.
@@ -33,7 +38,19 @@ type Object struct {
 	Fields []Field
 	// Err says why the fields could not be compared (not YAML).
 	Err string
+	// Described is set when Fields and Err were computed: for the first
+	// SummaryRows objects of a commit only, since comparing fields is where
+	// describing a huge commit spends its time and nobody reads that far.
+	Described bool
 }
+
+// BodyObjects is how many objects the commit message body lists with their
+// fields; the rest are counted in one closing line.
+const BodyObjects = 100
+
+// SummaryRows is how many table rows the Markdown summary holds at most; the
+// rest are counted in one closing line.
+const SummaryRows = 500
 
 // Report describes one commit.
 type Report struct {
@@ -43,7 +60,8 @@ type Report struct {
 	Counts []Count
 	// Subject: "capture 3 external names, 1 status in prod-eu1".
 	Subject string
-	// Body lists each changed file and field, old → new.
+	// Body lists each changed file and field, old → new, for the first
+	// BodyObjects objects.
 	Body string
 }
 
@@ -69,24 +87,40 @@ func Describe(cluster string, changes []FileChange) Report {
 	r := Report{Cluster: cluster}
 	counts := map[[2]string]int{}
 	var order [][2]string
-	for _, c := range changes {
+	r.Objects = make([]Object, len(changes))
+	var classify []int
+	described := 0
+	for i, c := range changes {
 		o := parse(c)
-		secret := o.Kind == "Secret"
-		fields, err := diffFields(c.Old, c.New, secret)
-		if err != nil {
-			o.Err = err.Error()
+		switch {
+		case o.Category == "":
+			// The overlay's own files (kustomization.yaml lists every
+			// object) are only named: their field changes follow from the
+			// objects', and parsing them costs as much as all the objects.
+		case described < SummaryRows:
+			describeFields(&o, c)
+			described++
+		case needsFields(o):
+			// Past the cap nothing is shown, but the subject still counts
+			// what kind of patch this is, and that depends on its fields.
+			classify = append(classify, i)
 		}
-		o.Fields = fields
-		o.What = what(o)
-		r.Objects = append(r.Objects, o)
+		r.Objects[i] = o
+	}
+	classifyPatches(r.Objects, changes, classify)
+	for i, c := range changes {
+		o := &r.Objects[i]
+		if o.What == "" {
+			o.What = what(*o)
+		}
 		if o.Category == "" {
 			continue
 		}
-		verb := "capture"
+		verb, w := "capture", o.What
 		if c.Op == "delete" {
-			verb, o.What = "drop", "object"
+			verb, w = "drop", "object"
 		}
-		k := [2]string{verb, o.What}
+		k := [2]string{verb, w}
 		if counts[k] == 0 {
 			order = append(order, k)
 		}
@@ -104,6 +138,45 @@ func Describe(cluster string, changes []FileChange) Report {
 	r.Subject = subject(cluster, r.Counts, len(changes))
 	r.Body = body(r.Objects)
 	return r
+}
+
+// describeFields compares the old and new content of one object's file.
+func describeFields(o *Object, c FileChange) {
+	fields, err := diffFields(c.Old, c.New, o.Kind == "Secret")
+	if err != nil {
+		o.Err = err.Error()
+	}
+	o.Fields = fields
+	o.Described = true
+	o.What = what(*o)
+}
+
+// classifyPatches sets What of the objects at idx from the paths that
+// changed, without keeping fields, on all cores: in a first commit that is
+// every patch past the first SummaryRows objects.
+func classifyPatches(objs []Object, changes []FileChange, idx []int) {
+	workers := min(runtime.GOMAXPROCS(0), len(idx)/256+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(idx) {
+					return
+				}
+				i := idx[n]
+				objs[i].What = patchWhat(changedPaths(changes[i].Old, changes[i].New))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// needsFields is true when what an object counts as depends on which of its
+// fields changed (a patch may record an external name, an ARN, …).
+func needsFields(o Object) bool {
+	return (o.Category == "patch" || o.Category == "unmatched") && o.Op != "delete"
 }
 
 func rank(what string) int {
@@ -161,16 +234,26 @@ func what(o Object) string {
 	case "resource":
 		return "object"
 	case "patch", "unmatched":
-		for _, w := range wellKnown {
-			for _, f := range o.Fields {
-				if strings.Contains(f.Path, w.contains) {
-					return w.what
-				}
-			}
+		paths := make([]string, len(o.Fields))
+		for i, f := range o.Fields {
+			paths[i] = f.Path
 		}
-		return "patch"
+		return patchWhat(paths)
 	}
 	return ""
+}
+
+// patchWhat names a patch by the most telling well-known field among the
+// changed paths.
+func patchWhat(paths []string) string {
+	for _, w := range wellKnown {
+		for _, p := range paths {
+			if strings.Contains(p, w.contains) {
+				return w.what
+			}
+		}
+	}
+	return "patch"
 }
 
 func plural(n int, what string) string {
@@ -182,6 +265,14 @@ func plural(n int, what string) string {
 		return fmt.Sprintf("%d %ses", n, what)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// noun is what in the plural unless n is 1.
+func noun(n int, what string) string {
+	if n == 1 {
+		return what
+	}
+	return what + "s"
 }
 
 func subject(cluster string, counts []Count, files int) string {
@@ -219,10 +310,16 @@ func opSymbol(op string) string {
 // changes only follow from the objects'.
 func body(objs []Object) string {
 	var b strings.Builder
+	listed, more := 0, 0
 	for _, o := range objs {
 		if o.Category == "" {
 			continue
 		}
+		if listed == BodyObjects {
+			more++
+			continue
+		}
+		listed++
 		fmt.Fprintf(&b, "%s %s\n", opSymbol(o.Op), o.File)
 		if o.Err != "" {
 			fmt.Fprintf(&b, "    (not compared: %s)\n", o.Err)
@@ -234,6 +331,9 @@ func body(objs []Object) string {
 		for _, f := range o.Fields {
 			fmt.Fprintf(&b, "    %s: %s → %s\n", f.Path, show(f.Old), show(f.New))
 		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "… and %d more %s (see the Markdown summary or git diff)\n", more, noun(more, "object"))
 	}
 	for _, o := range objs {
 		if o.Category == "" {

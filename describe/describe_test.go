@@ -1,6 +1,7 @@
 package describe
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -129,5 +130,90 @@ func TestTemplate(t *testing.T) {
 				t.Errorf("message = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDescribeBounded: a first commit of thousands of files gets a message
+// and a summary of bounded size that still count every object.
+func TestDescribeBounded(t *testing.T) {
+	many := func(n int, withStatus bool) []FileChange {
+		out := []FileChange{{Path: "kustomization.yaml", Op: "add", New: []byte("resources: []\n")}}
+		for i := range n {
+			name := fmt.Sprintf("b%05d", i)
+			out = append(out, FileChange{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: "add",
+				New: []byte(strings.ReplaceAll(bucketPatch, "%s", name))})
+		}
+		if withStatus {
+			for i := range n {
+				out = append(out, FileChange{Path: fmt.Sprintf("status/_cluster/s3.aws.upbound.io_Bucket/b%05d.yaml", i), Op: "add",
+					New: []byte("kind: Bucket\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::x\n")})
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		changes   []FileChange
+		subject   string
+		bodyMore  string
+		mdMore    string
+		bodyLines int // at most
+	}{
+		{name: "few files are all listed", changes: many(3, false), subject: "capture 3 external names in c1", bodyLines: 3*2 + 1},
+		{name: "10k patches", changes: many(10000, false), subject: "capture 10000 external names in c1",
+			bodyMore: "… and 9900 more objects (see the Markdown summary or git diff)\n",
+			// kustomization.yaml comes first and takes a row.
+			mdMore: "… and 9501 more objects, not shown", bodyLines: BodyObjects*2 + 2},
+		{name: "5k patches and 5k statuses", changes: many(5000, true), subject: "capture 5000 external names, 5000 statuses in c1",
+			bodyMore: "… and 9900 more objects (see the Markdown summary or git diff)\n",
+			mdMore:   "… and 9501 more objects, not shown", bodyLines: BodyObjects*2 + 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Describe("c1", tc.changes)
+			if r.Subject != tc.subject {
+				t.Errorf("subject = %q, want %q", r.Subject, tc.subject)
+			}
+			if n := strings.Count(r.Body, "\n"); n > tc.bodyLines {
+				t.Errorf("body has %d lines, want at most %d", n, tc.bodyLines)
+			}
+			if !strings.HasSuffix(r.Body, tc.bodyMore+"+ kustomization.yaml\n") {
+				t.Errorf("body does not end with %q and the overlay file:\n…%s", tc.bodyMore, tail(r.Body))
+			}
+			md := r.Markdown()
+			if rows := strings.Count(md, "\n| "); rows > SummaryRows+1 {
+				t.Errorf("summary has %d rows, want at most %d", rows, SummaryRows+1)
+			}
+			if tc.mdMore != "" && !strings.Contains(md, tc.mdMore) {
+				t.Errorf("summary lacks %q:\n…%s", tc.mdMore, tail(md))
+			}
+			if tc.mdMore == "" && strings.Contains(md, "more, not shown") {
+				t.Errorf("summary of a small change says some are not shown:\n%s", md)
+			}
+		})
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 400 {
+		return s[len(s)-400:]
+	}
+	return s
+}
+
+// BenchmarkDescribeFirstCommit: the first commit of the status-rules watch
+// benchmark at 10k objects, a patch and a status file each.
+func BenchmarkDescribeFirstCommit(b *testing.B) {
+	var changes []FileChange
+	for i := range 10000 {
+		name := fmt.Sprintf("b%05d", i)
+		changes = append(changes,
+			FileChange{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: "add", New: []byte(strings.ReplaceAll(bucketPatch, "%s", name))},
+			FileChange{Path: "status/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: "add", New: []byte("kind: Bucket\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::" + name + "\n")})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := Describe("c1", changes)
+		_ = r.Markdown()
 	}
 }

@@ -64,6 +64,31 @@ func diffFields(old, new []byte, secretObject bool) ([]Field, error) {
 	return out, nil
 }
 
+// changedPaths is diffFields without values, hiding or order: the paths
+// that changed, or none when either side is not YAML.
+func changedPaths(old, new []byte) []string {
+	o, err := leaves(old)
+	if err != nil {
+		return nil
+	}
+	n, err := leaves(new)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for p, nv := range n {
+		if ov, ok := o[p]; (!ok || ov != nv) && !identity[p] {
+			out = append(out, p)
+		}
+	}
+	for p := range o {
+		if _, ok := n[p]; !ok && !identity[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func hide(v string) string {
 	if v == "" {
 		return ""

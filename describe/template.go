@@ -40,7 +40,8 @@ func Message(t *template.Template, r Report) (string, error) {
 }
 
 // Markdown is a summary for a pull request: the subject as a heading and
-// a table of every changed field.
+// a table of the changed fields, at most SummaryRows rows, then a line
+// counting the objects left out.
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### driftback: %s\n\n", r.Subject)
@@ -49,7 +50,24 @@ func (r Report) Markdown() string {
 		return b.String()
 	}
 	b.WriteString("| Object | Recorded as | Field | Old | New |\n|---|---|---|---|---|\n")
+	rows, more, moreFiles := 0, 0, 0
 	for _, o := range r.Objects {
+		// An object's rows stay together: one that does not fit whole, or
+		// was not described, is counted instead (the overlay's own files
+		// take one row each and are never described).
+		need := 1
+		if o.Op != "delete" && o.Category != "" && len(o.Fields) > 0 {
+			need = len(o.Fields)
+		}
+		if rows+need > SummaryRows || (o.Category != "" && !o.Described) {
+			if o.Category == "" {
+				moreFiles++
+			} else {
+				more++
+			}
+			continue
+		}
+		rows += need
 		obj := "`" + o.File + "`"
 		if o.Kind != "" {
 			obj = fmt.Sprintf("%s `%s`", o.Kind, o.Name)
@@ -74,6 +92,14 @@ func (r Report) Markdown() string {
 		for _, f := range o.Fields {
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", obj, cat, cell(f.Path), mdValue(f.Old), mdValue(f.New))
 		}
+	}
+	switch {
+	case more > 0 && moreFiles > 0:
+		fmt.Fprintf(&b, "\n… and %d more %s and %d more %s, not shown (see the commit's diff).\n", more, noun(more, "object"), moreFiles, noun(moreFiles, "overlay file"))
+	case more > 0:
+		fmt.Fprintf(&b, "\n… and %d more %s, not shown (see the commit's diff).\n", more, noun(more, "object"))
+	case moreFiles > 0:
+		fmt.Fprintf(&b, "\n… and %d more %s, not shown (see the commit's diff).\n", moreFiles, noun(moreFiles, "overlay file"))
 	}
 	return b.String()
 }
