@@ -59,3 +59,36 @@ func BenchmarkPublishOneFile(b *testing.B) {
 		})
 	}
 }
+
+// A first publish of many new files (driftback's first commit on a big
+// cluster), each round into a fresh directory so every blob is new: the
+// push's pack holds them all.
+func BenchmarkPublishFirstCommit(b *testing.B) {
+	for _, n := range []int{20000, 100000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			srv := gitserver.New(b, gitserver.Options{})
+			url, _ := srv.CreateRepo(b, "fleet")
+			r, err := gitsync.Open(url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			round := 0
+			for b.Loop() {
+				round++
+				files := make(map[string][]byte, n)
+				for i := range n {
+					// Like a status file: similar, small, each distinct.
+					files[fmt.Sprintf("status/ns-%04d/example.com_Widget/w-%06d.yaml", i/100, i)] = fmt.Appendf(nil,
+						"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w-%06d\n  namespace: ns-%04d\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::bucket-%d-%06d\n", i, i/100, round, i)
+				}
+				tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: fmt.Sprintf("clusters/c%d", round), AuthorName: "b", AuthorEmail: "b@x"}
+				res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
+					return gitsync.Content{Files: files}, nil
+				})
+				if err != nil || res.Commit.IsZero() {
+					b.Fatalf("publish: %v (commit %s)", err, res.Commit)
+				}
+			}
+		})
+	}
+}

@@ -85,7 +85,7 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 	req.Commands = []*packp.Command{{Name: name, Old: old, New: commit}}
 	var pack bytes.Buffer
 	enc := packfile.NewEncoder(&pack, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-	if _, err := enc.Encode(objs, 10); err != nil {
+	if _, err := enc.Encode(objs, packWindow(len(objs))); err != nil {
 		return fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
 	}
 	req.Packfile = readCloser{&pack}
@@ -99,6 +99,24 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		}
 	}
 	return nil
+}
+
+// deltaSearchMax is the most objects a push searches deltas among. A pack
+// holds only this commit's new objects, never their previous versions (those
+// are on the server and go-git sends no thin packs), so deltas can only be
+// between new objects: worth a little search for an ordinary change of a few
+// files, not for a first commit of 100,000 blobs, where the search took
+// about a quarter of the publish's time and twice its memory for a smaller
+// upload. The server accepts a pack without deltas like any other.
+const deltaSearchMax = 1000
+
+// packWindow is go-git's delta search window for a pack of n objects: 0
+// turns the search off.
+func packWindow(n int) uint {
+	if n > deltaSearchMax {
+		return 0
+	}
+	return 10
 }
 
 type readCloser struct{ *bytes.Buffer }

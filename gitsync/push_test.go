@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"testing"
 
@@ -54,5 +55,61 @@ func TestPushIsCompareAndSwap(t *testing.T) {
 	}
 	if got := gitserver.Run(t, repoDir, "git", "show", "main:o/theirs.yaml"); got != "1" {
 		t.Errorf("the other writer's commit was overwritten")
+	}
+}
+
+func TestPackWindow(t *testing.T) {
+	tests := []struct {
+		objects int
+		want    uint
+	}{
+		{1, 10},
+		{deltaSearchMax, 10},
+		{deltaSearchMax + 1, 0},
+		{100000, 0},
+	}
+	for _, tc := range tests {
+		if got := packWindow(tc.objects); got != tc.want {
+			t.Errorf("packWindow(%d) = %d, want %d", tc.objects, got, tc.want)
+		}
+	}
+}
+
+// Pushes with and without delta search land whole: the server's own git
+// reads every file back and finds the repository sound.
+func TestPushWithoutDeltaSearch(t *testing.T) {
+	tests := []struct {
+		name  string
+		files int
+	}{
+		{"few objects, delta search", 10},
+		{"many objects, none", deltaSearchMax + 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := gitserver.New(t, gitserver.Options{})
+			url, repoDir := srv.CreateRepo(t, "fleet")
+			r, err := Open(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := map[string][]byte{}
+			for i := range tc.files {
+				files[fmt.Sprintf("status/ns/g_K/o-%05d.yaml", i)] = fmt.Appendf(nil, "status:\n  arn: arn:aws:s3:::bucket-%05d\n", i)
+			}
+			res, err := r.Publish(context.Background(), Target{Branch: "main", Dir: "d", AuthorName: "a", AuthorEmail: "a@x"},
+				func(fs.FS) (Content, error) { return Content{Files: files}, nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Changes) != tc.files {
+				t.Errorf("changes = %d, want %d", len(res.Changes), tc.files)
+			}
+			gitserver.Run(t, repoDir, "git", "fsck", "--strict", "--no-dangling")
+			last := fmt.Sprintf("status/ns/g_K/o-%05d.yaml", tc.files-1)
+			if got := gitserver.Run(t, repoDir, "git", "show", "main:d/"+last); got != string(files[last]) {
+				t.Errorf("server has %s = %q, want %q", last, got, files[last])
+			}
+		})
 	}
 }
