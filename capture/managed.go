@@ -57,6 +57,13 @@ type Ownership struct {
 // hence captured, which errs on the side of keeping state.
 func NewOwnership(u *unstructured.Unstructured, managers []string) *Ownership {
 	o := &Ownership{gitops: &fieldpath.Set{}, runtime: &fieldpath.Set{}}
+	if !hasManager(u, managers) {
+		// Nothing is applied by a GitOps tool, whatever the other entries
+		// own: skip decoding them, which is most of the cost of a capture
+		// (the watcher builds one per object as it syncs, and runtime
+		// objects such as Crossplane's are rarely written by the tool).
+		return o
+	}
 	for _, e := range u.GetManagedFields() {
 		if e.FieldsV1 == nil {
 			continue
@@ -81,6 +88,21 @@ func NewOwnership(u *unstructured.Unstructured, managers []string) *Ownership {
 	return o
 }
 
+// hasManager reports whether one of u's managedFields entries is by one of
+// managers, reading the names straight from the object: the typed entries
+// cost a JSON round trip each.
+func hasManager(u *unstructured.Unstructured, managers []string) bool {
+	v, _, _ := unstructured.NestedFieldNoCopy(u.Object, "metadata", "managedFields")
+	entries, _ := v.([]any)
+	for _, e := range entries {
+		m, _ := e.(map[string]any)
+		if name, ok := m["manager"].(string); ok && IsGitOpsManager(name, managers) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsGitOpsManager reports whether a field manager name matches the list.
 func IsGitOpsManager(name string, managers []string) bool {
 	for _, g := range managers {
@@ -94,6 +116,10 @@ func IsGitOpsManager(name string, managers []string) bool {
 // Applied returns the leaves of sel (a selection shaped like the object)
 // that the GitOps tool applied, shaped like sel; nil when there are none.
 func (o *Ownership) Applied(sel map[string]any) map[string]any {
+	if o.lastApplied == nil && o.gitops.Empty() {
+		// No GitOps manager owns anything: no need to walk sel.
+		return nil
+	}
 	out := o.applied(sel, fieldpath.Path{}, o.lastApplied)
 	if len(out) == 0 {
 		return nil

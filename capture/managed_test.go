@@ -83,6 +83,12 @@ func TestApplied(t *testing.T) {
 				"containers": []any{map[string]any{"name": "web", "image": "web:1"}}}}}},
 		},
 		{
+			name:     "no entry by a GitOps manager: nothing marked (fieldsV1 is not even read)",
+			fixture:  "argo-applied.yaml",
+			managers: []string{"flux-*"},
+			fields:   []string{`metadata.annotations["crossplane.io/external-name"]`, "spec.forProvider.region"},
+		},
+		{
 			name:     "last-applied written by a non-GitOps manager is ignored",
 			fixture:  "human-last-applied.yaml",
 			managers: DefaultGitOpsManagers,
@@ -120,5 +126,28 @@ func TestIsGitOpsManager(t *testing.T) {
 		if got := IsGitOpsManager(tt.name, DefaultGitOpsManagers); got != tt.want {
 			t.Errorf("IsGitOpsManager(%q) = %v", tt.name, got)
 		}
+	}
+}
+
+func TestHasManager(t *testing.T) {
+	tests := []struct {
+		fixture  string
+		managers []string
+		want     bool
+	}{
+		{"argo-applied.yaml", DefaultGitOpsManagers, true},
+		{"argo-applied.yaml", []string{"argocd-*"}, true},
+		{"argo-applied.yaml", []string{"flux-*"}, false},
+		{"argo-applied.yaml", nil, false},
+		{"provider-wrote.yaml", []string{"provider-*"}, true},
+	}
+	for _, tt := range tests {
+		u := loadFixture(t, tt.fixture)
+		if got := hasManager(u, tt.managers); got != tt.want {
+			t.Errorf("hasManager(%s, %v) = %v, want %v", tt.fixture, tt.managers, got, tt.want)
+		}
+	}
+	if hasManager(&unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"managedFields": "garbage"}}}, []string{"*"}) {
+		t.Error("hasManager on malformed managedFields = true")
 	}
 }
