@@ -28,10 +28,10 @@ test: controlplane vet ## Unit and integration tests against a real control plan
 # Argo CD's gitops-engine needs Go 1.27 and pins Kubernetes with replace lines,
 # so its proof lives in a module of its own (e2e/argocd); the go command fetches
 # the Go 1.27.3 toolchain from the module proxy for this module only.
-ARGOCD_GO := cd e2e/argocd && GOTOOLCHAIN=go1.27.3 $(GO)
 test-argocd: controlplane ## The overlay synced by Argo CD's own engine rebuilds a cluster as the drill does.
-	$(ARGOCD_GO) vet ./...
-	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(ARGOCD_GO) test -count=1 -timeout 20m ./...
+	cd e2e/argocd && GOTOOLCHAIN=go1.27.3 $(GO) vet ./...
+	assets="$$(bash hack/build-controlplane.sh 2>/dev/null)" && cd e2e/argocd && \
+	  KUBEBUILDER_ASSETS="$$assets" GOTOOLCHAIN=go1.27.3 $(GO) test -count=1 -timeout 20m ./...
 
 unit: tools ## Only the tests that need no control plane (fast; real git http-backend and sshd).
 	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/
