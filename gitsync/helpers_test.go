@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/gitserver"
 )
 
 // whole returns a Prepare that writes files as Dir's whole content.
@@ -66,29 +65,9 @@ func publish(t *testing.T, r *gitsync.Repo, tg gitsync.Target, p gitsync.Prepare
 // files reads every file of branch in the bare repository at dir.
 func files(t *testing.T, dir, branch string) (map[string]string, *object.Commit) {
 	t.Helper()
-	r, err := git.PlainOpen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := r.Reference(plumbing.NewBranchReferenceName(branch), true)
-	if err != nil {
-		t.Fatalf("branch %s: %v", branch, err)
-	}
-	c, err := r.CommitObject(ref.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	iter, err := c.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := iter.ForEach(func(f *object.File) error {
-		s, err := f.Contents()
-		out[f.Name] = s
-		return err
-	}); err != nil {
-		t.Fatal(err)
+	out, c, ok := gitserver.BranchFiles(t, dir, branch)
+	if !ok {
+		t.Fatalf("branch %s not found", branch)
 	}
 	return out, c
 }

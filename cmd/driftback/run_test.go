@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -30,29 +28,11 @@ const waitTime = 60 * time.Second
 // does not exist yet.
 func tip(t *testing.T, dir, branch string) (map[string]string, plumbing.Hash, bool) {
 	t.Helper()
-	r, err := git.PlainOpen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := r.Reference(plumbing.NewBranchReferenceName(branch), true)
-	if err != nil {
+	files, c, ok := gitserver.BranchFiles(t, dir, branch)
+	if !ok {
 		return nil, plumbing.ZeroHash, false
 	}
-	c, err := r.CommitObject(ref.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	iter, err := c.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = iter.ForEach(func(f *object.File) error {
-		s, err := f.Contents()
-		files[f.Name] = s
-		return err
-	})
-	return files, ref.Hash(), true
+	return files, c.Hash, true
 }
 
 // waitForFiles polls the branch until cond holds for its files.

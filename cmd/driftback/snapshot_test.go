@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -95,29 +93,11 @@ func setBucketStatus(t *testing.T, dyn dynamic.Interface, u *unstructured.Unstru
 // branchFiles reads every file of branch in the bare repository at dir.
 func branchFiles(t *testing.T, dir, branch string) (map[string]string, plumbing.Hash) {
 	t.Helper()
-	r, err := git.PlainOpen(dir)
-	if err != nil {
-		t.Fatal(err)
+	files, c, ok := gitserver.BranchFiles(t, dir, branch)
+	if !ok {
+		t.Fatalf("branch %s not found", branch)
 	}
-	ref, err := r.Reference(plumbing.NewBranchReferenceName(branch), true)
-	if err != nil {
-		t.Fatalf("branch %s: %v", branch, err)
-	}
-	c, err := r.CommitObject(ref.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	iter, err := c.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = iter.ForEach(func(f *object.File) error {
-		s, err := f.Contents()
-		files[f.Name] = s
-		return err
-	})
-	return files, ref.Hash()
+	return files, c.Hash
 }
 
 // kustomizeBuild checks out branch with the git CLI and builds dir with
