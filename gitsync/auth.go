@@ -16,6 +16,13 @@ type Auth struct {
 	// Username and Password (or a token as the password) for https://.
 	Username string
 	Password string
+	// BearerToken is sent as "Authorization: Bearer" over https:// (Bitbucket
+	// and Azure DevOps access tokens, GitLab OAuth tokens).
+	BearerToken string
+	// AllowInsecureHTTP lets credentials go over plain http://, where
+	// anyone on the path reads them. Off, http:// with credentials is
+	// refused.
+	AllowInsecureHTTP bool
 	// SSHKey is a private key in PEM or OpenSSH format for ssh://.
 	SSHKey           []byte
 	SSHKeyPassphrase string
@@ -31,14 +38,24 @@ type Auth struct {
 // Method returns the go-git auth method for url; nil when none is
 // configured (local paths, file://, credentials in the URL).
 func (a Auth) Method(url string) (transport.AuthMethod, error) {
-	ep, err := transport.NewEndpoint(url)
+	ep, err := ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("git URL: %w", err)
+		return nil, err
 	}
 	switch ep.Protocol {
 	case "http", "https":
 		if len(a.SSHKey) > 0 {
 			return nil, fmt.Errorf("an SSH key is set but the Git URL uses %s: use an ssh:// URL or a username and password (token)", ep.Protocol)
+		}
+		if a.BearerToken != "" && (a.Username != "" || a.Password != "") {
+			return nil, fmt.Errorf("both a bearer token and a username/password are set: give one")
+		}
+		withCreds := a.Username != "" || a.Password != "" || a.BearerToken != "" || ep.User != "" || ep.Password != ""
+		if ep.Protocol == "http" && withCreds && !a.AllowInsecureHTTP {
+			return nil, fmt.Errorf("git URL %s: credentials over plain http:// are refused (anyone on the path can read them): use https://, or set git.allowInsecureHTTP: true to accept the risk", redact(url))
+		}
+		if a.BearerToken != "" {
+			return &githttp.TokenAuth{Token: a.BearerToken}, nil
 		}
 		if a.Username == "" && a.Password == "" {
 			return nil, nil
@@ -50,8 +67,8 @@ func (a Auth) Method(url string) (transport.AuthMethod, error) {
 		}
 		return &githttp.BasicAuth{Username: user, Password: a.Password}, nil
 	case "ssh":
-		if a.Password != "" {
-			return nil, fmt.Errorf("a password is set but the Git URL uses ssh: use an SSH key, or an https:// URL")
+		if a.Password != "" || a.BearerToken != "" {
+			return nil, fmt.Errorf("a password or token is set but the Git URL uses ssh: use an SSH key, or an https:// URL")
 		}
 		user := a.SSHUser
 		if user == "" {
@@ -81,11 +98,37 @@ func (a Auth) Method(url string) (transport.AuthMethod, error) {
 		m.HostKeyCallback, m.HostKeyAlgorithms = hostKey, algos
 		return m, nil
 	default:
-		if len(a.SSHKey) > 0 || a.Password != "" {
+		if len(a.SSHKey) > 0 || a.Password != "" || a.BearerToken != "" {
 			return nil, fmt.Errorf("credentials are set but the Git URL uses %s, which takes none", ep.Protocol)
 		}
 		return nil, nil
 	}
+}
+
+// ParseURL reads a Git URL. Its error never quotes the URL: url.Parse's
+// does, whole, and a URL with a bad %-escape in its password would put the
+// password in every log line.
+func ParseURL(url string) (*transport.Endpoint, error) {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return nil, fmt.Errorf("git URL %s: cannot parse it (a bad %%-escape or a character not allowed in a URL; a password or token in the URL must be %%-encoded); the URL is not quoted as it may hold credentials", redact(url))
+	}
+	return ep, nil
+}
+
+// Open opens url with a's credentials; every credential a holds or the URL
+// carries is scrubbed from the Repo's errors.
+func (a Auth) Open(url string) (*Repo, error) {
+	m, err := a.Method(url)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Open(url, m)
+	if err != nil {
+		return nil, err
+	}
+	r.secrets = append(r.secrets, a.Secrets()...)
+	return r, nil
 }
 
 func portOr22(p int) int {

@@ -33,7 +33,7 @@ func TestAuthMethod(t *testing.T) {
 		{name: "https with an ssh key", url: "https://git.example/x.git", auth: gitsync.Auth{SSHKey: srv.ClientKey}, wantErr: "SSH key is set but the Git URL uses https"},
 		{name: "ssh key, user from the URL", url: "ssh://deploy@git.example/x.git", auth: gitsync.Auth{SSHKey: srv.ClientKey, KnownHostsFile: srv.KnownHosts}, wantType: "ssh", wantUser: "deploy"},
 		{name: "scp-like URL defaults to git", url: "git.example:team/x.git", auth: gitsync.Auth{SSHKey: srv.ClientKey, KnownHostsFile: srv.KnownHosts}, wantType: "ssh", wantUser: "git"},
-		{name: "ssh with a password", url: "ssh://git.example/x.git", auth: gitsync.Auth{Password: "p"}, wantErr: "password is set but the Git URL uses ssh"},
+		{name: "ssh with a password", url: "ssh://git.example/x.git", auth: gitsync.Auth{Password: "p"}, wantErr: "password or token is set but the Git URL uses ssh"},
 		{name: "ssh, key not a key", url: "ssh://git.example/x.git", auth: gitsync.Auth{SSHKey: []byte("nope"), KnownHostsFile: srv.KnownHosts}, wantErr: "ssh key: cannot parse it"},
 		{name: "ssh, known_hosts missing", url: "ssh://git.example/x.git", auth: gitsync.Auth{SSHKey: srv.ClientKey, KnownHostsFile: filepath.Join(t.TempDir(), "nope")}, wantErr: "known_hosts"},
 		{name: "local path takes no credentials", url: "/srv/git/x.git", auth: gitsync.Auth{Password: "p"}, wantErr: "takes none"},

@@ -172,7 +172,7 @@ func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plu
 // validPath accepts clean, relative, slash-separated file paths.
 func validPath(p string) error {
 	for part := range strings.SplitSeq(p, "/") {
-		if part == "" || part == "." || part == ".." {
+		if part == "" || part == "." || part == ".." || isDotGit(part) {
 			return fmt.Errorf("invalid path %q in file tree: want a clean relative path such as patches/ns/x.yaml", p)
 		}
 	}

@@ -48,6 +48,9 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		res, err := r.publishOnce(actx, t, prepare)
 		cancel()
+		// Every error leaving Publish, and every log line, is scrubbed here
+		// too, whatever path it took (a caller's error may quote a URL).
+		err = r.scrub(err)
 		if err == nil {
 			r.metrics.clearPending()
 			res.Attempts = i

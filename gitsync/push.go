@@ -10,7 +10,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 )
 
@@ -56,9 +55,9 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 			return fmt.Errorf("push %s to %s: %w", branch, redact(r.url), r.scrub(err))
 		}
 	}
-	ep, err := transport.NewEndpoint(r.url)
+	ep, err := ParseURL(r.url)
 	if err != nil {
-		return fail(err, "")
+		return permanent(err)
 	}
 	c, err := client.NewClient(ep)
 	if err != nil {

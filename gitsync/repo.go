@@ -52,6 +52,9 @@ type Repo struct {
 // Open prepares an in-memory repository that fetches from and pushes to url
 // (https://, ssh://, file:// or a local path). Nothing is fetched yet.
 func Open(url string, auth transport.AuthMethod) (*Repo, error) {
+	if _, err := ParseURL(url); err != nil {
+		return nil, err
+	}
 	r, err := newLocal(url)
 	if err != nil {
 		return nil, err
@@ -68,7 +71,7 @@ func newLocal(url string) (*git.Repository, error) {
 		return nil, fmt.Errorf("init local repository: %w", err)
 	}
 	if _, err := r.CreateRemote(&gitconfig.RemoteConfig{Name: remoteName, URLs: []string{url}}); err != nil {
-		return nil, fmt.Errorf("add remote %s: %w", redact(url), err)
+		return nil, fmt.Errorf("add remote %s: %w", redact(url), redactedError{err, Scrub(err.Error(), urlSecrets(url)...)})
 	}
 	return r, nil
 }

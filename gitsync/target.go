@@ -84,5 +84,18 @@ func (t Target) validate() error {
 	case t.mode() == ModeSide && t.Branch == t.BaseBranch:
 		return fmt.Errorf("target: mode side needs a branch other than the base branch %q (driftback never forces the base branch)", t.BaseBranch)
 	}
+	// Checked before any network round: a name the server refuses
+	// ("funny refname") would otherwise be retried.
+	if err := CheckBranchName(t.Branch); err != nil {
+		return permanent(fmt.Errorf("target: branch: %w", err))
+	}
+	if t.BaseBranch != "" {
+		if err := CheckBranchName(t.BaseBranch); err != nil {
+			return permanent(fmt.Errorf("target: base branch: %w", err))
+		}
+	}
+	if _, err := CleanDir(t.Dir); err != nil {
+		return permanent(fmt.Errorf("target: dir: %w", err))
+	}
 	return validPath(t.Dir)
 }

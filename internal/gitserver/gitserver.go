@@ -21,6 +21,7 @@ type Server struct {
 	URL      string
 	User     string
 	Password string
+	Token    string
 
 	handler http.Handler
 	addr    string
@@ -32,6 +33,8 @@ type Server struct {
 type Options struct {
 	// User and Password, when set, are required by basic auth.
 	User, Password string
+	// Token, when set, is required as "Authorization: Bearer <Token>".
+	Token string
 }
 
 // New starts a server that stops when the test ends.
@@ -41,7 +44,7 @@ func New(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("git --exec-path: %v (is git installed?)", err)
 	}
-	s := &Server{Root: t.TempDir(), User: opts.User, Password: opts.Password}
+	s := &Server{Root: t.TempDir(), User: opts.User, Password: opts.Password, Token: opts.Token}
 	backend := &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env: []string{
@@ -54,6 +57,11 @@ func New(t testing.TB, opts Options) *Server {
 		},
 	}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="git"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		if s.User != "" {
 			u, p, ok := r.BasicAuth()
 			if !ok || u != s.User || p != s.Password {

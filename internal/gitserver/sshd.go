@@ -33,6 +33,18 @@ type SSHServer struct {
 	// OtherKnownHosts pins a different key for the same address, as a
 	// man-in-the-middle would present.
 	OtherKnownHosts string
+
+	clientKey ed25519.PrivateKey
+}
+
+// ClientKeyWithPassphrase is ClientKey encrypted with passphrase.
+func (s *SSHServer) ClientKeyWithPassphrase(t testing.TB, passphrase string) []byte {
+	t.Helper()
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(s.clientKey, "", []byte(passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(block)
 }
 
 // NewSSH starts sshd for the test's duration.
@@ -59,6 +71,11 @@ func NewSSH(t testing.TB) *SSHServer {
 	clientPriv, clientPub := newKey(t)
 	_, otherPub := newKey(t)
 	s.ClientKey = clientPriv
+	k, err := ssh.ParseRawPrivateKey(clientPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clientKey = *k.(*ed25519.PrivateKey)
 	hostKeyFile := writeFile(t, work, "host_ed25519", hostPriv, 0o600)
 	// Only git commands, through git-shell, as a Git host allows.
 	authorized := fmt.Sprintf(`command="%s -c \"$SSH_ORIGINAL_COMMAND\"",no-port-forwarding,no-pty,no-agent-forwarding %s`, gitShell, ssh.MarshalAuthorizedKey(clientPub))
