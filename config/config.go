@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/gitsync"
 )
 
 const (
@@ -58,6 +59,9 @@ type Git struct {
 	// MessageTemplate is a Go text/template for commit messages; see
 	// docs/gitsync.md for the fields it can use.
 	MessageTemplate string `json:"messageTemplate"`
+	// AllowInsecureHTTP lets credentials go over plain http://. Off, an
+	// http:// URL with credentials is refused.
+	AllowInsecureHTTP bool `json:"allowInsecureHTTP"`
 }
 
 // Author of driftback's commits.
@@ -139,9 +143,11 @@ func Parse(data []byte) (*Config, error) {
 }
 
 func strictUnmarshal(data []byte, v any) error {
-	j, err := yaml.YAMLToJSON(data)
+	// Strict: a key given twice is an error, not "the last one wins" (a
+	// second git: block silently replacing the first).
+	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		return fmt.Errorf("not a YAML document: %w", err)
+		return fmt.Errorf("not a valid YAML document (each key at most once): %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.DisallowUnknownFields()
@@ -168,11 +174,20 @@ func (f File) validate() (*Config, error) {
 	if f.Git.Path == "" {
 		f.Git.Path = "clusters/" + f.Cluster + "/driftback"
 	}
-	clean := path.Clean(strings.Trim(f.Git.Path, "/"))
-	if clean == "." || strings.HasPrefix(clean, "..") {
-		return nil, fmt.Errorf("git.path: %q is not allowed: a directory inside the repository, such as clusters/%s/driftback", f.Git.Path, f.Cluster)
+	clean, err := gitsync.CleanDir(f.Git.Path)
+	if err != nil {
+		return nil, fmt.Errorf("git.path: %w", err)
 	}
 	f.Git.Path = clean
+	if err := gitsync.CheckBranchName(f.Git.Branch); err != nil {
+		return nil, fmt.Errorf("git.branch: %w", err)
+	}
+	if err := gitsync.CheckBranchName(f.Git.BaseBranch); err != nil {
+		return nil, fmt.Errorf("git.baseBranch: %w", err)
+	}
+	if err := checkURL(f.Git); err != nil {
+		return nil, err
+	}
 	if f.Git.Author.Name == "" {
 		f.Git.Author.Name = "driftback"
 	}
