@@ -21,6 +21,8 @@ type overlaySource struct {
 	branch     string
 	dir        string
 	git        gitFlags
+	// allowHTTP is the config's git.allowInsecureHTTP.
+	allowHTTP bool
 }
 
 func (s *overlaySource) resolve() error {
@@ -31,6 +33,7 @@ func (s *overlaySource) resolve() error {
 	if err != nil {
 		return fmt.Errorf("%w (or give --repo, --branch and --path)", err)
 	}
+	s.allowHTTP = cfg.Git.AllowInsecureHTTP
 	if s.repoURL == "" {
 		s.repoURL = cfg.Git.URL
 	}
@@ -49,7 +52,7 @@ func (s *overlaySource) resolve() error {
 // open fetches the branch and returns its tree as a file system; only the
 // wiring here knows Git, restore reads an fs.FS.
 func (s *overlaySource) open(ctx context.Context) (fs.FS, plumbing.Hash, error) {
-	repo, err := openRepo(s.repoURL, &s.git)
+	repo, err := openRepo(s.repoURL, &s.git, s.allowHTTP)
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}

@@ -19,6 +19,8 @@ import (
 type gitFlags struct {
 	usernameFile         string
 	passwordFile         string
+	bearerTokenFile      string
+	allowInsecureHTTP    bool
 	sshKeyFile           string
 	sshKeyPassphraseFile string
 	knownHostsFile       string
@@ -31,10 +33,12 @@ type gitFlags struct {
 func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.usernameFile, "git-username-file", "", "file holding the HTTPS username")
 	f.StringVar(&g.passwordFile, "git-password-file", "", "file holding the HTTPS password or token")
+	f.StringVar(&g.bearerTokenFile, "git-bearer-token-file", "", "file holding an HTTPS bearer token (sent as Authorization: Bearer)")
+	f.BoolVar(&g.allowInsecureHTTP, "git-allow-insecure-http", false, "send credentials over plain http:// (unsafe: anyone on the path reads them); also git.allowInsecureHTTP")
 	f.StringVar(&g.sshKeyFile, "git-ssh-key-file", "", "file holding the SSH private key (ssh:// URLs)")
 	f.StringVar(&g.sshKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
 	f.StringVar(&g.knownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
-	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, ssh-privatekey (or identity), known_hosts; the file flags take precedence")
+	f.StringVar(&g.secretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, bearerToken, ssh-privatekey (or identity), ssh-privatekey-passphrase, known_hosts; the file flags take precedence")
 	f.StringVar(&g.signKeyFile, "git-sign-key-file", "", "armored OpenPGP private key that signs driftback's commits")
 	f.StringVar(&g.signPassphraseFile, "git-sign-key-passphrase-file", "", "file holding the signing key's passphrase")
 	f.BoolVar(&g.insecureIgnoreHost, "git-insecure-ignore-host-key", false, "do not verify the SSH server's host key (unsafe: anyone on the path can pose as the server)")
@@ -44,10 +48,13 @@ func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 // conventions of kubernetes.io/basic-auth and kubernetes.io/ssh-auth Secrets
 // (and Flux's "identity").
 var secretDirKeys = map[string][]string{
-	"username":   {"username"},
-	"password":   {"password"},
-	"sshKey":     {"ssh-privatekey", "identity"},
-	"knownHosts": {"known_hosts"},
+	"username": {"username"},
+	"password": {"password"},
+	"bearer":   {"bearerToken"},
+	"sshKey":   {"ssh-privatekey", "identity"},
+	// The passphrase of the key, when it has one.
+	"sshKeyPassphrase": {"ssh-privatekey-passphrase", "passphrase"},
+	"knownHosts":       {"known_hosts"},
 }
 
 // auth reads the credentials the flags point at.
@@ -61,17 +68,22 @@ func (g *gitFlags) auth() (gitsync.Auth, error) {
 	if err != nil {
 		return a, err
 	}
+	bearer, err := g.read("--git-bearer-token-file", g.bearerTokenFile, "bearer")
+	if err != nil {
+		return a, err
+	}
 	key, err := g.read("--git-ssh-key-file", g.sshKeyFile, "sshKey")
 	if err != nil {
 		return a, err
 	}
-	phrase, err := g.read("--git-ssh-key-passphrase-file", g.sshKeyPassphraseFile, "")
+	phrase, err := g.read("--git-ssh-key-passphrase-file", g.sshKeyPassphraseFile, "sshKeyPassphrase")
 	if err != nil {
 		return a, err
 	}
 	a.Username = strings.TrimSpace(user)
 	// A trailing newline is an artefact of `echo > file`, not part of the secret.
 	a.Password = strings.TrimRight(pass, "\r\n")
+	a.BearerToken = strings.TrimSpace(bearer)
 	a.SSHKey = []byte(key)
 	a.SSHKeyPassphrase = strings.TrimRight(phrase, "\r\n")
 	a.InsecureIgnoreHostKey = g.insecureIgnoreHost

@@ -47,7 +47,7 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 	summaryFile := filepath.Join(dir, "summary.md")
 
 	t.Run("wrong password: clear error, nothing leaks", func(t *testing.T) {
-		out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", wrong)
+		out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http", "--git-username-file", user, "--git-password-file", wrong)
 		if err == nil {
 			t.Fatal("snapshot with a wrong password succeeded")
 		}
@@ -61,7 +61,7 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 		}
 	})
 
-	out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", pass,
+	out, logs, err := runCLIAll("snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http", "--git-username-file", user, "--git-password-file", pass,
 		"--summary-file", summaryFile, "--message-template", "{{.Subject}}\n\n{{.Body}}\nReviewed-by: nobody yet\n")
 	if err != nil {
 		t.Fatalf("snapshot: %v\n%s", err, logs)
@@ -90,7 +90,7 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 		t.Errorf("summary file: %v\n%s", err, summary)
 	}
 
-	printed, _, err := runCLIAll("summary", "--config", cfg, "--repo", url, "--git-username-file", user, "--git-password-file", pass)
+	printed, _, err := runCLIAll("summary", "--config", cfg, "--repo", url, "--git-allow-insecure-http", "--git-username-file", user, "--git-password-file", pass)
 	if err != nil {
 		t.Fatalf("summary: %v", err)
 	}
@@ -99,13 +99,13 @@ func TestSnapshotWithCredentialFilesMessageAndSummary(t *testing.T) {
 	}
 
 	// Against the base: the same objects, as the branch is new.
-	printed, _, err = runCLIAll("summary", "--config", cfg, "--repo", url, "--against-base", "--git-username-file", user, "--git-password-file", pass)
+	printed, _, err = runCLIAll("summary", "--config", cfg, "--repo", url, "--against-base", "--git-allow-insecure-http", "--git-username-file", user, "--git-password-file", pass)
 	if err != nil || !strings.Contains(printed, "`logs-5e1f`") || !strings.Contains(printed, "adds to `main`") {
 		t.Errorf("summary --against-base: %v\n%s", err, printed)
 	}
 
 	// restore reads the same private repository with the same flags.
-	restored, _, err := runCLIAll("restore", "--config", cfg, "--repo", url, "--wait", "0", "--dry-run", "--git-username-file", user, "--git-password-file", pass)
+	restored, _, err := runCLIAll("restore", "--config", cfg, "--repo", url, "--wait", "0", "--dry-run", "--git-allow-insecure-http", "--git-username-file", user, "--git-password-file", pass)
 	if err != nil || !strings.Contains(restored, "already equal") {
 		t.Errorf("restore --dry-run with credentials: %v\n%s", err, restored)
 	}

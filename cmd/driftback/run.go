@@ -53,7 +53,7 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			repo, err := openRepo(cfg.Git.URL, &cf.git)
+			repo, err := openRepo(cfg.Git.URL, &cf.git, cfg.Git.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}

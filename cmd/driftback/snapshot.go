@@ -57,7 +57,7 @@ pushes. With no change in the cluster it makes no commit.`,
 			if opts.signer, err = cf.git.signer(); err != nil {
 				return err
 			}
-			repo, err := openRepo(cfg.Git.URL, &cf.git)
+			repo, err := openRepo(cfg.Git.URL, &cf.git, cfg.Git.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}
@@ -79,15 +79,18 @@ pushes. With no change in the cluster it makes no commit.`,
 	return cmd
 }
 
-// openRepo opens the repository at url with the credentials of the flags.
-func openRepo(url string, gf *gitFlags) (*gitsync.Repo, error) {
+// openRepo opens the repository at url with the credentials of the flags;
+// allowHTTP (git.allowInsecureHTTP or --git-allow-insecure-http) lets them
+// go over plain http://.
+func openRepo(url string, gf *gitFlags, allowHTTP bool) (*gitsync.Repo, error) {
 	a, err := gf.auth()
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.Method(url)
+	a.AllowInsecureHTTP = allowHTTP || gf.allowInsecureHTTP
+	r, err := a.Open(url)
 	if err != nil {
-		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-ssh-key-file, --git-known-hosts-file, --git-secret-dir): %w", err)
+		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-bearer-token-file, --git-ssh-key-file, --git-known-hosts-file, --git-secret-dir): %w", err)
 	}
-	return gitsync.Open(url, m)
+	return r, nil
 }

@@ -129,7 +129,7 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 	url := strings.Replace(srv.URL, "http://", "http://bot:s3cret@", 1) + "/fleet.git"
 	cfg := snapshotConfig(t, "snap")
 
-	out, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url)
+	out, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http")
 	if err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}

@@ -39,7 +39,7 @@ never shown.`,
 			if cfg.Git.URL == "" {
 				return fmt.Errorf("git.url: required (in the config or as --repo)")
 			}
-			repo, err := openRepo(cfg.Git.URL, &gf)
+			repo, err := openRepo(cfg.Git.URL, &gf, cfg.Git.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}
