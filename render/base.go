@@ -36,6 +36,9 @@ func IndexBase(base fs.FS, dir string, resources []string) (*BaseIndex, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := onlyLocal(ofs, "/"+dir); err != nil {
+		return nil, fmt.Errorf("kustomize build of overlay.resources %v at %s: %w", resources, dir, err)
+	}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(ofs, "/"+dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build of overlay.resources %v at %s: %w", resources, dir, err)

@@ -16,6 +16,9 @@ func Build(base fs.FS, dir string, t Tree) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
+	if err := onlyLocal(ofs, path.Join("/", dir)); err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	m, err := k.Run(ofs, path.Join("/", dir))
 	if err != nil {
