@@ -3,15 +3,22 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := bin/driftback
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The image records the commit's time, so one commit always gives one digest.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
-.PHONY: all build controlplane test test-argocd unit vet bench demo tools clean
+.PHONY: all build image controlplane test test-argocd unit vet bench demo tools clean
 
 all: build
 
 build: ## Build the driftback binary into bin/.
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/driftback
 
-tools: ## Install what the tests need from Debian (git, openssh-server), if missing.
+image: tools ## OCI image layout in bin/image (no Docker, no base image pulled); push: docs/install.md.
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --version $(VERSION) \
+	  --revision "$$(git rev-parse HEAD 2>/dev/null)" --platforms $(IMAGE_PLATFORMS) --out bin/image
+
+tools: ## Install what the tests and the image need from Debian (git, openssh-server, ca-certificates), if missing.
 	@bash hack/install-tools.sh
 
 controlplane: tools ## Compile kube-apiserver, kube-controller-manager and etcd once (cached in .cache/).
@@ -34,7 +41,7 @@ test-argocd: controlplane ## The overlay synced by Argo CD's own engine rebuilds
 	  KUBEBUILDER_ASSETS="$$assets" GOTOOLCHAIN=go1.27.3 $(GO) test -count=1 -timeout 20m ./...
 
 unit: tools ## Only the tests that need no control plane (fast; real git http-backend and sshd).
-	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/
+	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/ ./rbac/
 
 bench: controlplane ## Benchmarks (memory, CPU, commit cost); see BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian, the programs driftback's tests run for real: git (the
 # CLI, git http-backend, git-shell) and openssh-server (sshd, an SSH Git server
-# the gitsync tests start on a loopback port). Go modules come from the Go
+# the gitsync tests start on a loopback port), and ca-certificates, whose
+# certificates `make image` puts in the image. Go modules come from the Go
 # module proxy through go.mod; nothing else is downloaded.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ command -v git >/dev/null || need+=(git)
 [ -x "$(git --exec-path 2>/dev/null)/git-http-backend" ] || need+=(git)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
+ls /usr/share/ca-certificates/mozilla/*.crt >/dev/null 2>&1 || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-tools: installing ${need[*]} from Debian" >&2
   # As root (CI containers) there is no sudo, and none is needed.
