@@ -32,7 +32,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.AddCommand(newSnapshotCmd(g), newRunCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
 	root.AddCommand(newSummaryCmd())
-	root.AddCommand(newDiscoverCmd(g))
+	root.AddCommand(newDiscoverCmd(g), newRBACCmd(g))
 	return root
 }
 
