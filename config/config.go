@@ -62,6 +62,9 @@ type Git struct {
 	// AllowInsecureHTTP lets credentials go over plain http://. Off, an
 	// http:// URL with credentials is refused.
 	AllowInsecureHTTP bool `json:"allowInsecureHTTP"`
+	// PullRequest, when set, keeps a pull request from Branch into
+	// BaseBranch open and up to date (docs/pullrequests.md).
+	PullRequest *PullRequest `json:"pullRequest"`
 }
 
 // Author of driftback's commits.
@@ -213,6 +216,11 @@ func (f File) validate() (*Config, error) {
 	case "direct":
 	default:
 		return nil, fmt.Errorf("git.mode: %q is not allowed: side (follow git.baseBranch, the default) or direct (append, never force)", f.Git.Mode)
+	}
+	if f.Git.PullRequest != nil {
+		if err := f.Git.PullRequest.Validate(f.Git.URL, f.Git.Branch, f.Git.BaseBranch); err != nil {
+			return nil, err
+		}
 	}
 	if len(f.Rules) == 0 && len(f.Presets) == 0 {
 		return nil, fmt.Errorf("rules: at least one rule or preset is required (presets: %s)", strings.Join(capture.Presets(), ", "))
