@@ -218,7 +218,7 @@ func (f File) validate() (*Config, error) {
 		return nil, fmt.Errorf("git.mode: %q is not allowed: side (follow git.baseBranch, the default) or direct (append, never force)", f.Git.Mode)
 	}
 	if f.Git.PullRequest != nil {
-		if err := f.Git.PullRequest.Validate(f.Git.URL, f.Git.Branch, f.Git.BaseBranch); err != nil {
+		if err := f.Git.PullRequest.Validate(f.Git.URL, f.Git.Branch, f.Git.BaseBranch, f.Git.AllowInsecureHTTP); err != nil {
 			return nil, err
 		}
 	}

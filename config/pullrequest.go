@@ -46,8 +46,9 @@ var (
 
 // Validate checks a pull request configuration and fills the repository
 // from the Git URL when it is not set. branch and base are git.branch and
-// git.baseBranch.
-func (p *PullRequest) Validate(gitURL, branch, base string) error {
+// git.baseBranch; allowHTTP is git.allowInsecureHTTP (the token goes with
+// every request, so plain http:// is refused without it).
+func (p *PullRequest) Validate(gitURL, branch, base string, allowHTTP bool) error {
 	const f = "git.pullRequest"
 	if !slices.Contains(PullRequestProviders, p.Provider) {
 		if p.Provider == "" {
@@ -62,6 +63,9 @@ func (p *PullRequest) Validate(gitURL, branch, base string) error {
 		u, err := url.Parse(p.APIURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 			return fmt.Errorf("%s.apiURL: %q is not allowed: an http(s) URL with a host and no credentials, such as https://gitlab.example.com/api/v4", f, p.APIURL)
+		}
+		if u.Scheme == "http" && !allowHTTP {
+			return fmt.Errorf("%s.apiURL: plain http:// is not allowed: the API token would cross the network readable; use https://, or set git.allowInsecureHTTP: true to accept the risk", f)
 		}
 	}
 	if strings.TrimSpace(p.TokenFile) == "" {

@@ -38,6 +38,7 @@ func TestPullRequestConfig(t *testing.T) {
 		{"bad label", "    provider: github\n    tokenFile: t\n    labels: ['a,b']\n", []string{"git.pullRequest.labels[0]", "without commas"}},
 		{"bad reviewer", "    provider: github\n    tokenFile: t\n    reviewers: ['al ice']\n", []string{"git.pullRequest.reviewers[0]", "user name"}},
 		{"team assignee", "    provider: github\n    tokenFile: t\n    assignees: [acme/platform]\n", []string{"git.pullRequest.assignees[0]"}},
+		{"token over plain http", "    provider: gitea\n    tokenFile: t\n    apiURL: http://gitea.example.com/\n", []string{"git.pullRequest.apiURL", "plain http://", "allowInsecureHTTP"}},
 		{"draft and auto-merge", "    provider: github\n    tokenFile: t\n    draft: true\n    autoMerge: true\n", []string{"draft and autoMerge", "choose one"}},
 	}
 	for _, tc := range tests {
