@@ -46,9 +46,11 @@ type Phase struct {
 	Elapsed time.Duration
 }
 
-// OK reports whether the cluster was rebuilt with every captured field.
+// OK reports whether the cluster was rebuilt with every captured field. A
+// drill that verified no field proves nothing (an empty overlay, the wrong
+// path or branch) and is not OK.
 func (r *DrillReport) OK() bool {
-	return r.Err == nil && r.Restore.OK() && len(r.Verify.Mismatches) == 0
+	return r.Err == nil && r.Restore.OK() && len(r.Verify.Mismatches) == 0 && r.Verify.Fields > 0
 }
 
 // Drill rebuilds a scratch cluster from the overlay at dir of fsys alone, as
@@ -117,6 +119,9 @@ func (r *DrillReport) Print(w io.Writer) {
 		fmt.Fprintf(w, "unmatched: %d file(s) hold captured fields of objects the base does not define; the overlay does not apply them (verified below)\n", r.Unmatched)
 	}
 	fmt.Fprintf(w, "verified:  %d field(s) of %d object(s), %d mismatch(es)\n", r.Verify.Fields, r.Verify.Objects, len(r.Verify.Mismatches))
+	if r.Err == nil && r.Verify.Fields == 0 {
+		fmt.Fprintln(w, "  NOTHING VERIFIED: the overlay holds no captured field (wrong --path or --branch, or nothing captured yet); a drill that checks nothing proves nothing")
+	}
 	for _, m := range r.Verify.Mismatches {
 		fmt.Fprintf(w, "  MISMATCH %s %s: want %s, got %s\n", m.Object, m.Path, short(m.Want), gotString(m.Got))
 	}

@@ -154,3 +154,27 @@ func TestSplitYAML(t *testing.T) {
 		t.Error("an object without a name should fail")
 	}
 }
+
+// A verify-only drill of an overlay that holds no captured field (nothing
+// captured yet, or the wrong path) checked nothing: it fails, not PASS.
+func TestDrillVerifyingNothingFails(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
+		"o/.driftback.yaml":    {Data: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: empty\nclusterUID: uid-e\n")},
+	}
+	r := Drill(context.Background(), c, fsys, "o", DrillOptions{VerifyOnly: true})
+	var out strings.Builder
+	r.Print(&out)
+	if r.OK() {
+		t.Fatalf("a drill that verified 0 fields passed:\n%s", out.String())
+	}
+	for _, want := range []string{"verified:  0 field(s)", "NOTHING VERIFIED", "drill:     FAIL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
