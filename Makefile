@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
-.PHONY: all build image controlplane test test-argocd unit vet bench demo tools clean
+.PHONY: all build image controlplane test test-argocd unit vet fuzz bench demo tools clean
 
 all: build
 
@@ -31,6 +31,14 @@ vet:
 test: controlplane vet ## Unit and integration tests against a real control plane and real Git servers.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory test-argocd
+	$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target runs for a short fixed time in `make test` (go test runs
+# one -fuzz target per package per invocation); FUZZ_TIME=10m for a real hunt.
+FUZZ_TIME ?= 10s
+fuzz: ## Fuzz the config parser, field paths and file naming for FUZZ_TIME each.
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
 
 # Argo CD's gitops-engine needs Go 1.27 and pins Kubernetes with replace lines,
 # so its proof lives in a module of its own (e2e/argocd); the go command fetches
