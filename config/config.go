@@ -78,6 +78,19 @@ type Overlay struct {
 	// Resources are listed first in the overlay's kustomization.yaml, as
 	// written (usually the base the GitOps tool applies, relative to Path).
 	Resources []string `json:"resources"`
+	// Flux describes the Flux Kustomization that applies the overlay, when
+	// it renames objects; see docs/restore.md#flux.
+	Flux FluxOverlay `json:"flux"`
+}
+
+// FluxOverlay holds the settings of the Flux Kustomization that applies the
+// overlay which change the names objects have in the cluster. Flux's
+// generator adds them to the overlay's kustomization.yaml, so the overlay's
+// patches must address the base's objects by their names before them.
+type FluxOverlay struct {
+	TargetNamespace string `json:"targetNamespace"`
+	NamePrefix      string `json:"namePrefix"`
+	NameSuffix      string `json:"nameSuffix"`
 }
 
 // RuleIn is one capture rule as written.
@@ -220,6 +233,14 @@ func (f File) validate() (*Config, error) {
 	if f.Git.PullRequest != nil {
 		if err := f.Git.PullRequest.Validate(f.Git.URL, f.Git.Branch, f.Git.BaseBranch, f.Git.AllowInsecureHTTP); err != nil {
 			return nil, err
+		}
+	}
+	if ns := f.Overlay.Flux.TargetNamespace; ns != "" && !isDNSLabel(ns) {
+		return nil, fmt.Errorf("overlay.flux.targetNamespace: %q is not allowed: a namespace name (lower-case letters, digits and '-', at most 63), as in the Flux Kustomization's spec.targetNamespace", ns)
+	}
+	for _, a := range []struct{ field, v string }{{"namePrefix", f.Overlay.Flux.NamePrefix}, {"nameSuffix", f.Overlay.Flux.NameSuffix}} {
+		if strings.Trim(a.v, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" || len(a.v) > 63 {
+			return nil, fmt.Errorf("overlay.flux.%s: %q is not allowed: lower-case letters, digits, '-' and '.', as in the Flux Kustomization's spec.%s", a.field, a.v, a.field)
 		}
 	}
 	if len(f.Rules) == 0 && len(f.Presets) == 0 {

@@ -19,12 +19,12 @@ func withoutBase(c capture.Capture, base *BaseIndex) map[string]any {
 	if len(c.Applied) == 0 || base == nil {
 		return c.Object
 	}
-	_, obj, ok := base.find(c.Ref)
+	e, ok := base.find(c.Ref)
 	if !ok {
 		return c.Object
 	}
 	out := runtime.DeepCopyJSON(c.Object)
-	dropInBase(out, c.Applied, obj)
+	dropInBase(out, c.Applied, e.obj)
 	return out
 }
 
@@ -50,7 +50,7 @@ func dropInBase(patch, applied, base map[string]any) {
 			}
 			continue
 		}
-		if sameJSON(pv, av) && sameJSON(pv, bv) {
+		if sameJSON(pv, av) && (sameJSON(pv, bv) || substitutes(bv, pv)) {
 			delete(patch, k)
 		}
 	}
@@ -69,4 +69,14 @@ func sameJSON(a, b any) bool {
 		return false
 	}
 	return reflect.DeepEqual(na, nb)
+}
+
+// substitutes reports whether the base value is a string holding Flux
+// postBuild variables (${var}) that the applied value is a substitution of:
+// Git holds that field, and writing the substituted value into the overlay
+// would freeze one cluster's variables into a literal.
+func substitutes(base, applied any) bool {
+	b, ok := base.(string)
+	a, ok2 := applied.(string)
+	return ok && ok2 && hasVar(b) && varPattern(b).MatchString(a)
 }

@@ -39,6 +39,9 @@ type Layout struct {
 	// the record and for restore but not applied (kustomize would refuse the
 	// whole overlay). Nil: every patch target is taken to be in the base.
 	Base *BaseIndex
+	// Flux is how the Flux Kustomization that applies the overlay renames
+	// objects; whole objects are written under the names Flux renames from.
+	Flux FluxTransform
 }
 
 // Directories of the overlay, one per kind of content.
@@ -82,7 +85,15 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 		}
 		switch {
 		case c.Mode == capture.ModeObject, c.Mode == capture.ModeAuto && whole != nil && !inBase(l.Base, c.Ref):
-			if err := files.add(path.Join(ResourcesDir, rel), whole); err != nil {
+			obj, ok := l.Flux.whole(whole)
+			if !ok {
+				// Flux would rename it: a second cloud resource. Kept, not applied.
+				if err := files.add(path.Join(UnmatchedDir, rel), whole); err != nil {
+					return nil, err
+				}
+				break
+			}
+			if err := files.add(path.Join(ResourcesDir, rel), obj); err != nil {
 				return nil, err
 			}
 			k.Resources = append(k.Resources, path.Join(ResourcesDir, rel))
@@ -133,7 +144,7 @@ func inBase(base *BaseIndex, r capture.ObjectRef) bool {
 	if base == nil {
 		return true
 	}
-	_, ok := base.lookup(r)
+	_, _, ok := base.lookup(r)
 	return ok
 }
 
@@ -143,8 +154,8 @@ func patchFor(ref capture.ObjectRef, patch map[string]any, base *BaseIndex) (map
 	if base == nil {
 		return patch, true
 	}
-	ns, ok := base.lookup(ref)
-	if !ok || ns == ref.Namespace {
+	name, ns, ok := base.lookup(ref)
+	if !ok || (ns == ref.Namespace && name == ref.Name) {
 		return patch, ok
 	}
 	obj := make(map[string]any, len(patch))
@@ -155,7 +166,11 @@ func patchFor(ref capture.ObjectRef, patch map[string]any, base *BaseIndex) (map
 	for k, v := range patch["metadata"].(map[string]any) {
 		md[k] = v
 	}
+	md["name"] = name
 	delete(md, "namespace")
+	if ns != "" {
+		md["namespace"] = ns
+	}
 	obj["metadata"] = md
 	return obj, true
 }
@@ -179,6 +194,10 @@ type kustomization struct {
 	// Resources is always written, as [] when empty (see Render).
 	Resources []string `json:"resources"`
 	Patches   []patch  `json:"patches,omitempty"`
+	// Only IndexBaseFor sets these, to see the base as Flux applies it.
+	Namespace  string `json:"namespace,omitempty"`
+	NamePrefix string `json:"namePrefix,omitempty"`
+	NameSuffix string `json:"nameSuffix,omitempty"`
 }
 
 type patch struct {

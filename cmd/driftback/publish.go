@@ -70,11 +70,12 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		if err := checkIdentity(parent, dir, uid, opts.adopt); err != nil {
 			return gitsync.Content{}, &refusal{refusedIdentity, err}
 		}
-		base, err := render.IndexBase(parent, dir, cfg.Overlay.Resources)
+		flux := render.FluxTransform{TargetNamespace: cfg.Overlay.Flux.TargetNamespace, NamePrefix: cfg.Overlay.Flux.NamePrefix, NameSuffix: cfg.Overlay.Flux.NameSuffix}
+		base, err := render.IndexBaseFor(parent, dir, cfg.Overlay.Resources, flux)
 		if err != nil {
 			return gitsync.Content{}, err
 		}
-		tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: uid, Resources: cfg.Overlay.Resources, Base: base})
+		tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: uid, Resources: cfg.Overlay.Resources, Base: base, Flux: flux})
 		if err != nil {
 			return gitsync.Content{}, err
 		}
