@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/rbac"
@@ -34,6 +35,7 @@ func TestManifestsBuild(t *testing.T) {
 	}{
 		{"base", []string{"Namespace/driftback", "ServiceAccount/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-reader-extra", "Role/driftback-leader-election", "RoleBinding/driftback-leader-election", "Deployment/driftback"}},
 		{"examples", []string{"Application/my-cluster-apps", "Kustomization/my-cluster-apps", "GitRepository/fleet-driftback"}},
+		{"examples/flux", []string{"GitRepository/fleet-driftback", "Kustomization/my-cluster-apps", "Kustomization/driftback-restore", "Kustomization/my-cluster-operators"}},
 		{"examples/install-with-restore", []string{"Deployment/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-status-writer", "Job/driftback-restore"}},
 	}
 	for _, tt := range tests {
@@ -103,4 +105,51 @@ func TestDeploymentPinsTheImageAndPassesTheSecret(t *testing.T) {
 		return
 	}
 	t.Fatal("no Deployment in base")
+}
+
+// The Flux rebuild example orders the restore as the runbook says: after the
+// overlay is ready, before the operators, with force for the immutable Job.
+func TestFluxExampleOrdersTheRestore(t *testing.T) {
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), "examples/flux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type spec struct {
+		DependsOn []struct{ Name string } `json:"dependsOn"`
+		Wait      bool                    `json:"wait"`
+		Force     bool                    `json:"force"`
+		Prune     bool                    `json:"prune"`
+	}
+	specs := map[string]spec{}
+	for _, r := range m.Resources() {
+		if r.GetKind() != "Kustomization" {
+			continue
+		}
+		b, err := r.AsYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obj struct {
+			Spec spec `json:"spec"`
+		}
+		if err := yaml.Unmarshal(b, &obj); err != nil {
+			t.Fatal(err)
+		}
+		specs[r.GetName()] = obj.Spec
+	}
+	dep := func(name string) string {
+		if d := specs[name].DependsOn; len(d) == 1 {
+			return d[0].Name
+		}
+		return ""
+	}
+	if s := specs["my-cluster-apps"]; !s.Wait || s.Prune {
+		t.Errorf("my-cluster-apps: wait %v prune %v, want wait and no prune", s.Wait, s.Prune)
+	}
+	if s := specs["driftback-restore"]; dep("driftback-restore") != "my-cluster-apps" || !s.Wait || !s.Force {
+		t.Errorf("driftback-restore: %+v, want dependsOn my-cluster-apps, wait and force (Jobs are immutable)", s)
+	}
+	if dep("my-cluster-operators") != "driftback-restore" {
+		t.Errorf("my-cluster-operators: %+v, want dependsOn driftback-restore", specs["my-cluster-operators"])
+	}
 }
