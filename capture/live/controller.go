@@ -106,6 +106,10 @@ func (ctl *Controller) Ready() bool { return ctl.ready.Load() }
 // (waiting for the debounce window, or for a refused publish to pass).
 func (ctl *Controller) Pending() bool { return ctl.pending.Load() }
 
+// Trigger asks for a publish of the current captures after the debounce, as
+// a change would: a replica that becomes the leader publishes its warm cache.
+func (ctl *Controller) Trigger() { ctl.changed() }
+
 func (ctl *Controller) changed() {
 	ctl.pending.Store(true)
 	if !ctl.scheduled.Swap(true) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,6 +19,8 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		metricsAddr string
 		msgFlags    messageFlags
 		startup     startupOptions
+		follow      followFlags
+		election    leaderFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -57,14 +60,30 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts}
+			lead := newLeadership(election.enabled)
+			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts, active: lead.active}
 			ctl := cl.NewController(cfg.Rules, p.publish, opts)
-			p.m = newRunMetrics(ctl, repo.Collectors()...)
-			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready)
+			fm := newFollowMetrics()
+			p.m = newRunMetrics(ctl, append(repo.Collectors(), append(fm.collectors(), lead.gauge)...)...)
+			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, lead.detail)
 			if err != nil {
 				return err
 			}
 			defer stopServer()
+			// The side branch follows its base from the start, also while
+			// the start-up restore runs or the branch waits for adoption.
+			stopFollow, err := follow.start(ctx, repo, gitTarget(cfg), fm, lead.active)
+			if err != nil {
+				return err
+			}
+			defer stopFollow()
+			// The election outlives ctx until run returns, so the leader
+			// flushes its last changes before it hands over the Lease.
+			leCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
+			defer stopElection()
+			if err := election.campaign(leCtx, rc, cfg.Cluster, lead, ctl.Trigger); err != nil {
+				return err
+			}
 			// A rebuilt cluster: restore first, capture only once adopted.
 			// Health is served meanwhile; readiness waits for the watch.
 			if err := restoreOnStart(ctx, cmd.OutOrStdout(), rc, repo, cfg.Git.Branch, cfg.Git.Path, uid, cf.opts.adopt, startup); err != nil {
@@ -84,5 +103,7 @@ keeps going. See docs/run.md.`,
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
 	f.DurationVar(&opts.FlushTimeout, "flush-timeout", 20*time.Second, "on SIGTERM, time allowed to write the last pending changes")
 	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
+	follow.addFlags(f)
+	election.addFlags(f)
 	return cmd
 }

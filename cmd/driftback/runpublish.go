@@ -17,9 +17,16 @@ type runPublisher struct {
 	uid  string
 	opts publishOptions
 	m    *runMetrics
+	// active says whether this replica writes (leader election); a standby
+	// takes the captures and drops them: the leader's publish has them all.
+	active func() bool
 }
 
 func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture) error {
+	if p.active != nil && !p.active() {
+		slog.Debug("standby: not publishing", "objects", len(caps))
+		return nil
+	}
 	res, err := publish(ctx, p.cfg, p.repo, p.uid, caps, p.opts)
 	if reason, ok := refusalReason(err); ok {
 		p.m.refused.WithLabelValues(reason).Inc()

@@ -16,7 +16,7 @@ import (
 // start) and serves /metrics, /healthz and /readyz until the returned stop
 // is called. ready reports whether the caches synced and the first publish
 // was tried.
-func serveMetrics(addr string, m *runMetrics, ready func() bool) (stop func(), err error) {
+func serveMetrics(addr string, m *runMetrics, ready func() bool, detail func() string) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
@@ -28,10 +28,13 @@ func serveMetrics(addr string, m *runMetrics, ready func() bool) (stop func(), e
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {
-			http.Error(w, "not ready: watch caches syncing or first publish not tried yet", http.StatusServiceUnavailable)
+			http.Error(w, "not ready: watch caches syncing or first publish not tried yet\n"+detail(), http.StatusServiceUnavailable)
 			return
 		}
+		// A standby is ready (its caches are warm, it can take over), and
+		// says that it does not publish.
 		fmt.Fprintln(w, "ok")
+		fmt.Fprintln(w, detail())
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
