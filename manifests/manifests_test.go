@@ -36,6 +36,7 @@ func TestManifestsBuild(t *testing.T) {
 		{"base", []string{"Namespace/driftback", "ServiceAccount/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-reader-extra", "Role/driftback-leader-election", "RoleBinding/driftback-leader-election", "Deployment/driftback"}},
 		{"examples", []string{"Application/my-cluster-apps", "Kustomization/my-cluster-apps", "GitRepository/fleet-driftback"}},
 		{"examples/flux", []string{"GitRepository/fleet-driftback", "Kustomization/my-cluster-apps", "Kustomization/driftback-restore", "Kustomization/my-cluster-operators"}},
+		{"examples/monitoring", []string{"Service/driftback-metrics", "ServiceMonitor/driftback", "PrometheusRule/driftback"}},
 		{"examples/install-with-restore", []string{"Deployment/driftback", "ClusterRole/driftback-reader", "ClusterRole/driftback-status-writer", "Job/driftback-restore"}},
 	}
 	for _, tt := range tests {
