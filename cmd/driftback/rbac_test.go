@@ -48,10 +48,16 @@ func TestRunWithTheGeneratedRole(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.Name += "-" + name
-			mustCreate(t, func() error { _, err := admin.RbacV1().ClusterRoles().Create(ctx, &r, metav1.CreateOptions{}); return err })
+			mustCreate(t, func() error {
+				_, err := admin.RbacV1().ClusterRoles().Create(ctx, &r, metav1.CreateOptions{})
+				return err
+			})
 			b := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: r.Name}, Subjects: []rbacv1.Subject{subject},
 				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: r.Name}}
-			mustCreate(t, func() error { _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, b, metav1.CreateOptions{}); return err })
+			mustCreate(t, func() error {
+				_, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, b, metav1.CreateOptions{})
+				return err
+			})
 		case "Role":
 			var r rbacv1.Role
 			if err := yaml.Unmarshal([]byte(doc), &r); err != nil {
@@ -61,7 +67,10 @@ func TestRunWithTheGeneratedRole(t *testing.T) {
 			mustCreate(t, func() error { _, err := admin.RbacV1().Roles(ns).Create(ctx, &r, metav1.CreateOptions{}); return err })
 			b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: r.Name}, Subjects: []rbacv1.Subject{subject},
 				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name}}
-			mustCreate(t, func() error { _, err := admin.RbacV1().RoleBindings(ns).Create(ctx, b, metav1.CreateOptions{}); return err })
+			mustCreate(t, func() error {
+				_, err := admin.RbacV1().RoleBindings(ns).Create(ctx, b, metav1.CreateOptions{})
+				return err
+			})
 		}
 	}
 

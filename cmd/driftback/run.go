@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/driftback/driftback/capture/live"
+	"github.com/driftback/driftback/follow"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -19,7 +20,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		metricsAddr string
 		msgFlags    messageFlags
 		startup     startupOptions
-		follow      followFlags
+		following   followFlags
 		election    leaderFlags
 	)
 	cmd := &cobra.Command{
@@ -63,8 +64,8 @@ keeps going. See docs/run.md.`,
 			lead := newLeadership(election.enabled)
 			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts, active: lead.active}
 			ctl := cl.NewController(cfg.Rules, p.publish, opts)
-			fm := newFollowMetrics()
-			p.m = newRunMetrics(ctl, append(repo.Collectors(), append(fm.collectors(), lead.gauge)...)...)
+			fm := follow.NewMetrics()
+			p.m = newRunMetrics(ctl, append(repo.Collectors(), append(fm.Collectors(), lead.gauge)...)...)
 			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, lead.detail)
 			if err != nil {
 				return err
@@ -72,7 +73,7 @@ keeps going. See docs/run.md.`,
 			defer stopServer()
 			// The side branch follows its base from the start, also while
 			// the start-up restore runs or the branch waits for adoption.
-			stopFollow, err := follow.start(ctx, repo, gitTarget(cfg), fm, lead.active)
+			stopFollow, err := following.start(ctx, repo, gitTarget(cfg), fm, lead.active)
 			if err != nil {
 				return err
 			}
@@ -103,7 +104,7 @@ keeps going. See docs/run.md.`,
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
 	f.DurationVar(&opts.FlushTimeout, "flush-timeout", 20*time.Second, "on SIGTERM, time allowed to write the last pending changes")
 	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
-	follow.addFlags(f)
+	following.addFlags(f)
 	election.addFlags(f)
 	return cmd
 }

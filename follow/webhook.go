@@ -1,4 +1,4 @@
-package main
+package follow
 
 import (
 	"crypto/hmac"
@@ -17,7 +17,7 @@ import (
 // at 25 MB; a push event listing thousands of commits stays far below).
 const maxHookBody = 5 << 20
 
-// pushHook accepts push events from GitHub, GitLab and Gitea/Forgejo and
+// Hook accepts push events from GitHub, GitLab and Gitea/Forgejo and
 // pokes the base follower when the base branch moved, so the side branch
 // follows at once instead of at the next poll. Every request is
 // authenticated as its host signs it:
@@ -28,13 +28,13 @@ const maxHookBody = 5 << 20
 //
 // The event only triggers a check: what the branch holds is always read
 // from Git, so a forged or replayed event can do no more than a poll.
-type pushHook struct {
-	secret []byte
-	branch string // the base branch
-	poke   func()
+type Hook struct {
+	Secret []byte
+	Branch string // the base branch
+	Poke   func()
 }
 
-func (h *pushHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST a push event", http.StatusMethodNotAllowed)
 		return
@@ -61,12 +61,12 @@ func (h *pushHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "push event: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if ev.Ref != "refs/heads/"+h.branch {
+	if ev.Ref != "refs/heads/"+h.Branch {
 		fmt.Fprintf(w, "ignored: %s is not the base branch\n", ev.Ref)
 		return
 	}
 	slog.Debug("push webhook: the base branch moved", "host", host, "ref", ev.Ref)
-	h.poke()
+	h.Poke()
 	w.WriteHeader(http.StatusAccepted)
 	fmt.Fprintln(w, "checking the base branch")
 }
@@ -81,8 +81,8 @@ func eventName(hd http.Header) string {
 }
 
 // authenticate checks the host's signature and names the host.
-func (h *pushHook) authenticate(hd http.Header, body []byte) (string, error) {
-	mac := hmac.New(sha256.New, h.secret)
+func (h *Hook) authenticate(hd http.Header, body []byte) (string, error) {
+	mac := hmac.New(sha256.New, h.Secret)
 	mac.Write(body)
 	want := mac.Sum(nil)
 	if s := hd.Get("X-Hub-Signature-256"); s != "" {
@@ -102,7 +102,7 @@ func (h *pushHook) authenticate(hd http.Header, body []byte) (string, error) {
 		}
 	}
 	if s := hd.Get("X-Gitlab-Token"); s != "" {
-		if subtle.ConstantTimeCompare([]byte(s), h.secret) != 1 {
+		if subtle.ConstantTimeCompare([]byte(s), h.Secret) != 1 {
 			return "", fmt.Errorf("X-Gitlab-Token does not match the secret")
 		}
 		return "gitlab", nil

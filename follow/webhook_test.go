@@ -1,4 +1,4 @@
-package main
+package follow
 
 import (
 	"crypto/hmac"
@@ -39,7 +39,7 @@ func TestPushHook(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			poked := false
-			h := &pushHook{secret: secret, branch: "main", poke: func() { poked = true }}
+			h := &Hook{Secret: secret, Branch: "main", Poke: func() { poked = true }}
 			req := httptest.NewRequest(http.MethodPost, "/hooks/push", strings.NewReader(tt.body))
 			for k, v := range tt.headers {
 				req.Header.Set(k, v)

@@ -1,0 +1,120 @@
+package follow
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/gitserver"
+)
+
+const dir = "clusters/c1/driftback"
+
+// fixture is a fleet repository whose main holds a base and whose side
+// branch holds an overlay over it, as driftback's first publish leaves it.
+func fixture(t testing.TB) (f *Follower, repoDir string) {
+	t.Helper()
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{
+		"base/kustomization.yaml": "resources: [cm.yaml]\n",
+		"base/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n",
+	})
+	repo, err := gitsync.Open(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := gitsync.Target{Branch: "driftback/c1", BaseBranch: "main", Dir: dir, AuthorName: "driftback", AuthorEmail: "driftback@localhost"}
+	overlay := map[string][]byte{
+		"kustomization.yaml": []byte("resources: [../../../base]\npatches: [{path: patches/app.yaml}]\n"),
+		"patches/app.yaml":   []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  id: captured\n"),
+	}
+	if _, err := repo.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) { return gitsync.Content{Files: overlay}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return &Follower{Repo: repo, Target: tg, Interval: time.Hour, Metrics: NewMetrics()}, repoDir
+}
+
+// commit appends a commit to main of the bare repository, as a merge does;
+// content "" removes the file.
+func commit(t testing.TB, repoDir, path, content string) string {
+	t.Helper()
+	work := t.TempDir()
+	gitserver.Run(t, "", "git", "clone", "-q", "-b", "main", repoDir, work)
+	full := filepath.Join(work, filepath.FromSlash(path))
+	if content == "" {
+		gitserver.Run(t, work, "git", "rm", "-q", path)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitserver.Run(t, work, "git", "add", "-A")
+	}
+	gitserver.Run(t, work, "git", "-c", "user.name=dev", "-c", "user.email=dev@localhost", "commit", "-q", "-m", "merge "+path)
+	gitserver.Run(t, work, "git", "push", "-q", "origin", "main")
+	return strings.TrimSpace(gitserver.Run(t, work, "git", "rev-parse", "HEAD"))
+}
+
+func TestOnceCarriesTheOverlayOntoTheNewBase(t *testing.T) {
+	f, repoDir := fixture(t)
+	ctx := context.Background()
+	if err := f.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1"))
+	if err := f.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1")); now != before {
+		t.Fatalf("the base did not move, yet the side branch moved from %s to %s", before, now)
+	}
+
+	tip := commit(t, repoDir, "apps/new.yaml", "# merged\n")
+	if err := f.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	files, c, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1")
+	if files["apps/new.yaml"] == "" || !strings.Contains(files[dir+"/patches/app.yaml"], "captured") {
+		t.Fatalf("side branch files %v: want main's new file and the carried overlay", files)
+	}
+	if !strings.Contains(c.Message, gitsync.TrailerBase+": "+tip) || c.NumParents() != 1 || c.ParentHashes[0].String() != tip {
+		t.Fatalf("side tip %s (parents %v): want it built on main's tip %s", c.Hash, c.ParentHashes, tip)
+	}
+
+	// A base the overlay no longer builds on: nothing committed, an error.
+	commit(t, repoDir, "base/cm.yaml", "")
+	err := f.Once(ctx)
+	if !errors.Is(err, ErrBuild) {
+		t.Fatalf("base without the patched object: err = %v, want ErrBuild", err)
+	}
+	if _, c2, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1"); c2.Hash != c.Hash {
+		t.Fatalf("a side branch that does not build was pushed: %s", c2.Hash)
+	}
+}
+
+// A standby measures the lag but never writes.
+func TestOnceOnAStandbyOnlyMeasures(t *testing.T) {
+	f, repoDir := fixture(t)
+	f.Active = func() bool { return false }
+	commit(t, repoDir, "apps/x.yaml", "# x\n")
+	commit(t, repoDir, "apps/y.yaml", "# y\n")
+	before := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1"))
+	if err := f.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if now := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1")); now != before {
+		t.Fatalf("a standby moved the side branch")
+	}
+	if got := gaugeValue(t, f.Metrics.behindCommits); got != 2 {
+		t.Errorf("behind commits = %v, want 2", got)
+	}
+}
