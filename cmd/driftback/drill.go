@@ -24,7 +24,9 @@ way Flux does (server-side apply, field manager driftback-drill, forced; CRDs
 and Namespaces first, waited for), runs the status restore, then checks every
 captured field (patches, resources, status) in the cluster against Git. It
 prints the mismatches and the time taken (RTO) and exits non-zero on any
-mismatch. Never point it at a production cluster: it applies with force.
+mismatch. It applies with force, so it refuses a target whose kube-system UID
+is one the branch records (the cluster that wrote the overlay) and prints the
+target's server before applying.
 With --verify-only it only checks, and is the last step of a real recovery.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,6 +35,17 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, b.commit, b.host)
+			if !opts.VerifyOnly {
+				rc, err := g.restConfig()
+				if err != nil {
+					return err
+				}
+				uid, err := refuseRecordedTarget(cmd.Context(), rc, b.fsys)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "target: %s (kube-system UID %s), not a cluster this branch records\n", b.host, uid)
+			}
 			r := restore.Drill(cmd.Context(), b.cluster, b.fsys, src.dir, opts)
 			r.Print(cmd.OutOrStdout())
 			if !r.OK() {
