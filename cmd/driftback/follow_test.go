@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -98,6 +99,10 @@ func TestRunSideBranchFollowsItsBase(t *testing.T) {
 		n, s := run.metric(t, "driftback_side_branch_behind_commits"), run.metric(t, "driftback_side_branch_behind_seconds")
 		return n == 0 && s == 0, fmt.Sprintf("commits %v seconds %v", n, s)
 	})
+
+	if v := run.metric(t, fmt.Sprintf(`driftback_build_info{goversion=%q,version=%q}`, runtime.Version(), version)); v != 1 {
+		t.Errorf("driftback_build_info = %v, want 1", v)
+	}
 
 	// A refused publish: the bucket vanishes and --max-delete-share 0
 	// forbids dropping it. Main moves again; the side branch still follows,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -70,6 +72,12 @@ func newRunMetrics(ctl *live.Controller, extra ...prometheus.Collector) *runMetr
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "driftback_build_info", Help: "Always 1; the labels say which driftback runs.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
+	})
+	build.Set(1)
+	m.registry.MustRegister(build)
 	m.registry.MustRegister(extra...)
 	return m
 }

@@ -15,6 +15,7 @@ var version = "dev"
 type globalFlags struct {
 	kubeconfig string
 	logLevel   string
+	logFormat  string
 }
 
 func newRootCmd() *cobra.Command {
@@ -25,23 +26,32 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return setupLogging(cmd, g.logLevel)
+			return setupLogging(cmd, g.logLevel, g.logFormat)
 		},
 	}
 	root.PersistentFlags().StringVar(&g.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, or json (one object per line, as Flux logs)")
 	root.AddCommand(newSnapshotCmd(g), newRunCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
 	root.AddCommand(newSummaryCmd())
 	root.AddCommand(newDiscoverCmd(g), newRBACCmd(g))
 	return root
 }
 
-func setupLogging(cmd *cobra.Command, level string) error {
+func setupLogging(cmd *cobra.Command, level, format string) error {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("--log-level: %q is not allowed: debug, info, warn or error", level)
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: l})))
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)))
+	case "json":
+		slog.SetDefault(slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)))
+	default:
+		return fmt.Errorf("--log-format: %q is not allowed: text or json", format)
+	}
 	return nil
 }
 
