@@ -43,23 +43,43 @@ type File struct {
 	Object *unstructured.Unstructured
 }
 
-// Namespace is the object's namespace: its metadata's, else the one its
-// path names (a patch addresses its object as the base does, which may leave
-// the namespace to the GitOps tool).
+// Namespace is the namespace of the live object the file is about: the one
+// its path names (render files every object under its live identity), else
+// its metadata's. A patch's metadata addresses the object as the overlay's
+// kustomize build sees it, which may leave the namespace to the GitOps tool
+// or name it before Flux's targetNamespace.
 func (f File) Namespace() string {
-	if ns := f.Object.GetNamespace(); ns != "" {
+	if ns, _, ok := f.pathIdentity(); ok {
 		return ns
 	}
-	parts := strings.Split(f.Path, "/")
-	if len(parts) >= 4 && parts[1] != render.ClusterScopedDir {
-		return parts[1]
+	return f.Object.GetNamespace()
+}
+
+// Name is the name of the live object the file is about: the one its path
+// names, else its metadata's (a patch may address the object by its name
+// before Flux's namePrefix, or by a ${var} Flux substitutes).
+func (f File) Name() string {
+	if _, name, ok := f.pathIdentity(); ok {
+		return name
 	}
-	return ""
+	return f.Object.GetName()
+}
+
+// pathIdentity reads <dir>/<namespace|_cluster>/<group>_<Kind>/<name>.yaml.
+func (f File) pathIdentity() (namespace, name string, ok bool) {
+	parts := strings.Split(f.Path, "/")
+	if len(parts) != 4 || !strings.HasSuffix(parts[3], ".yaml") {
+		return "", "", false
+	}
+	if parts[1] != render.ClusterScopedDir {
+		namespace = parts[1]
+	}
+	return namespace, strings.TrimSuffix(parts[3], ".yaml"), true
 }
 
 // Describe names the object for reports: Kind.group/namespace/name.
 func (f File) Describe() string {
-	return describe(f.Object.GroupVersionKind().GroupKind().String(), f.Namespace(), f.Object.GetName())
+	return describe(f.Object.GroupVersionKind().GroupKind().String(), f.Namespace(), f.Name())
 }
 
 func describe(gk, ns, name string) string {

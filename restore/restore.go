@@ -132,7 +132,7 @@ func restoreOne(ctx context.Context, c *Cluster, f File, opts Options) Result {
 		return r
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		live, err := res.Get(ctx, f.Object.GetName(), metav1.GetOptions{})
+		live, err := res.Get(ctx, f.Name(), metav1.GetOptions{})
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func verifyOne(ctx context.Context, c *Cluster, f File, statusOnly bool) Verific
 	res, err := c.resource(f.Object, f.Namespace())
 	var live map[string]any
 	if err == nil {
-		u, getErr := res.Get(ctx, f.Object.GetName(), metav1.GetOptions{})
+		u, getErr := res.Get(ctx, f.Name(), metav1.GetOptions{})
 		if err = getErr; err == nil {
 			live = u.Object
 		}
