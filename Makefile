@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
-.PHONY: all build image controlplane test test-argocd unit vet fuzz bench demo tools clean
+.PHONY: all build image controlplane test test-argocd test-flux unit vet fuzz bench demo tools clean
 
 all: build
 
@@ -31,6 +31,7 @@ vet:
 test: controlplane vet ## Unit and integration tests against a real control plane and real Git servers.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory test-argocd
+	$(MAKE) --no-print-directory test-flux
 	$(MAKE) --no-print-directory fuzz
 
 # Each fuzz target runs for a short fixed time in `make test` (go test runs
@@ -46,6 +47,15 @@ fuzz: ## Fuzz the config parser, field paths and file naming for FUZZ_TIME each.
 test-argocd: controlplane ## The overlay synced by Argo CD's own engine rebuilds a cluster as the drill does.
 	cd e2e/argocd && GOTOOLCHAIN=go1.27.3 $(GO) vet ./...
 	assets="$$(bash hack/build-controlplane.sh 2>/dev/null)" && cd e2e/argocd && \
+	  KUBEBUILDER_ASSETS="$$assets" GOTOOLCHAIN=go1.27.3 $(GO) test -count=1 -timeout 20m ./...
+
+# Flux's kustomize-controller libraries (fluxcd/pkg/kustomize, fluxcd/pkg/ssa)
+# at the versions kustomize-controller names; their module graph stays out of
+# the product's go.mod, so their proof is a module of its own (e2e/flux), on
+# the Go 1.27.3 toolchain like e2e/argocd.
+test-flux: controlplane ## The overlay built and applied by Flux's own libraries rebuilds a cluster, for Flux layouts.
+	cd e2e/flux && GOTOOLCHAIN=go1.27.3 $(GO) vet ./...
+	assets="$$(bash hack/build-controlplane.sh 2>/dev/null)" && cd e2e/flux && \
 	  KUBEBUILDER_ASSETS="$$assets" GOTOOLCHAIN=go1.27.3 $(GO) test -count=1 -timeout 20m ./...
 
 unit: tools ## Only the tests that need no control plane (fast; real git http-backend and sshd).
