@@ -17,7 +17,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/dynamic"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftback/driftback/internal/testenv"
 	"github.com/driftback/driftback/restore"
@@ -41,6 +43,8 @@ var (
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
+	// fluxcd/pkg/ssa's client logs through controller-runtime.
+	ctrllog.SetLogger(logr.Discard())
 	var err error
 	if root, err = testenv.RepoRoot(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -39,6 +39,9 @@ type kustomizeController struct {
 	client  client.Client
 	manager *ssa.ResourceManager
 	sources map[string]string
+	// applied is every object applied, deleted by the test's cleanup so
+	// that tests sharing the control planes do not see each other's.
+	applied []*unstructured.Unstructured
 }
 
 func newKustomizeController(t *testing.T, p *plane, sources map[string]string) *kustomizeController {
@@ -56,7 +59,34 @@ func newKustomizeController(t *testing.T, p *plane, sources map[string]string) *
 		t.Fatal(err)
 	}
 	poller := polling.NewStatusPoller(c, mapper, polling.Options{})
-	return &kustomizeController{p: p, client: c, manager: ssa.NewResourceManager(c, poller, fluxOwner), sources: sources}
+	kc := &kustomizeController{p: p, client: c, manager: ssa.NewResourceManager(c, poller, fluxOwner), sources: sources}
+	t.Cleanup(func() { kc.deleteApplied(t) })
+	return kc
+}
+
+// deleteApplied deletes what the controller applied, Namespaces excepted
+// (without a namespace controller they would stay Terminating).
+func (kc *kustomizeController) deleteApplied(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, u := range kc.applied {
+		if u.GetKind() == "Namespace" {
+			continue
+		}
+		if err := kc.client.Delete(ctx, u); client.IgnoreNotFound(err) != nil {
+			t.Errorf("clean up %s %s/%s: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+		}
+	}
+}
+
+// track records an object for deleteApplied.
+func (kc *kustomizeController) track(apiVersion, kind, namespace, name string) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	kc.applied = append(kc.applied, u)
 }
 
 // parseKustomization reads a Flux Kustomization from YAML.
@@ -136,6 +166,13 @@ func (kc *kustomizeController) reconcile(ctx context.Context, ks *unstructured.U
 	opts.Force, _, _ = unstructured.NestedBool(ks.Object, "spec", "force")
 	opts.WaitTimeout = time.Minute
 	cs, err := kc.manager.ApplyAllStaged(ctx, objects, opts)
+	if cs != nil {
+		for _, e := range cs.Entries {
+			// GroupVersion holds the version only.
+			gv := schema.GroupVersion{Group: e.ObjMetadata.GroupKind.Group, Version: e.GroupVersion}
+			kc.track(gv.String(), e.ObjMetadata.GroupKind.Kind, e.ObjMetadata.Namespace, e.ObjMetadata.Name)
+		}
+	}
 	if err != nil {
 		return cs, fmt.Errorf("kustomization %s: apply: %w", name, err)
 	}
@@ -189,6 +226,7 @@ func (kc *kustomizeController) markReady(ctx context.Context, ks *unstructured.U
 		if live, err = res.Create(ctx, obj, metav1.CreateOptions{FieldManager: "test"}); err != nil {
 			return err
 		}
+		kc.track(ksGVR.GroupVersion().String(), "Kustomization", live.GetNamespace(), live.GetName())
 	}
 	conds := []any{map[string]any{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
 		"message": "Applied revision", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}}

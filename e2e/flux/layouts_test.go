@@ -58,7 +58,7 @@ spec:
   sourceRef: {kind: GitRepository, name: fleet}
   path: ./apps/storage
   prune: true
-  namePrefix: demo-
+  namePrefix: fleet-
 `,
 	// A plain directory: Flux generates its kustomization.yaml.
 	"apps/payments/cluster.yaml": `apiVersion: infra.example.com/v1alpha1
@@ -117,14 +117,14 @@ git:
 overlay:
   resources: [../../../../apps/storage]
   flux:
-    namePrefix: demo-
+    namePrefix: fleet-
 rules:
 - name: buckets
   mode: auto
   match:
     apiGroups: [s3.aws.upbound.io]
     kinds: [Bucket]
-    names: [demo-*]
+    names: [fleet-*]
   fields:
   - metadata.annotations["crossplane.io/external-name"]
   - status.atProvider
@@ -210,6 +210,7 @@ func TestFluxLayouts(t *testing.T) {
 		t.Fatalf("spec.region = %q on A, want the substituted eu-west-1", r)
 	}
 	layoutControllers(ctx, t)
+	onA.track("s3.aws.upbound.io/v1beta1", "Bucket", "", "fleet-composed-1")
 
 	// A plain directory in overlay.resources: driftback names the
 	// kustomization.yaml to commit, and it is the one Flux generates.
@@ -219,6 +220,7 @@ func TestFluxLayouts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `overlay.resources[0] "../../../../apps/payments": apps/payments is a directory of plain YAML`) {
 		t.Fatalf("snapshot over a plain directory: err = %v, want the plain-directory error", err)
 	}
+	t.Logf("driftback snapshot over a plain directory refuses:\n%s", err.Error()[strings.Index(err.Error(), "stderr:"):])
 	proposed := proposedKustomization(t, err.Error())
 	fluxGenerated := generatedFor(t, main, "./apps/payments")
 	if !slices.Equal(resourcesOf(t, proposed), resourcesOf(t, fluxGenerated)) {
@@ -251,9 +253,9 @@ func TestFluxLayouts(t *testing.T) {
 	side := clone(t, repoDir, "driftback/demo")
 	requireFile(t, side, "clusters/demo/driftback/payments/patches/payments/infra.example.com_KubernetesCluster/payments.yaml",
 		[]string{"name: ${cluster_name}", "namespace: team", "infra.example.com/cluster-id: ikscluster-0042"}, []string{"region"})
-	requireFile(t, side, "clusters/demo/driftback/storage/patches/_cluster/s3.aws.upbound.io_Bucket/demo-logs.yaml",
-		[]string{"name: logs", "crossplane.io/external-name: demo-logs-7f3a9c"}, nil)
-	requireFile(t, side, "clusters/demo/driftback/storage/resources/_cluster/s3.aws.upbound.io_Bucket/demo-composed-1.yaml",
+	requireFile(t, side, "clusters/demo/driftback/storage/patches/_cluster/s3.aws.upbound.io_Bucket/fleet-logs.yaml",
+		[]string{"name: logs", "crossplane.io/external-name: fleet-logs-7f3a9c"}, nil)
+	requireFile(t, side, "clusters/demo/driftback/storage/resources/_cluster/s3.aws.upbound.io_Bucket/fleet-composed-1.yaml",
 		[]string{"name: composed-1", "crossplane.io/external-name: composed-1-4b2e"}, nil)
 
 	// A is lost. B: flux-system follows driftback's branch and the root
@@ -319,12 +321,12 @@ func layoutControllers(ctx context.Context, t *testing.T) {
 	merge(kc, "payments", `{"metadata":{"annotations":{"infra.example.com/cluster-id":"ikscluster-0042"}}}`)
 	merge(kc, "payments", `{"status":{"apiServerURL":"`+apiServerURL+`","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-01T00:00:00Z"}]}}`, "status")
 	bk := a.dyn.Resource(bucketGVR)
-	merge(bk, "demo-logs", `{"metadata":{"annotations":{"crossplane.io/external-name":"`+externalName+`"}}}`)
-	merge(bk, "demo-logs", `{"status":{"atProvider":{"arn":"arn:aws:s3:::`+externalName+`"}}}`, "status")
+	merge(bk, "fleet-logs", `{"metadata":{"annotations":{"crossplane.io/external-name":"fleet-logs-7f3a9c"}}}`)
+	merge(bk, "fleet-logs", `{"status":{"atProvider":{"arn":"arn:aws:s3:::fleet-logs-7f3a9c"}}}`, "status")
 	// A bucket composed at run time, under the Kustomization's prefix.
 	composed := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
-		"metadata": map[string]any{"name": "demo-composed-1", "annotations": map[string]any{"crossplane.io/external-name": "composed-1-4b2e"}},
+		"metadata": map[string]any{"name": "fleet-composed-1", "annotations": map[string]any{"crossplane.io/external-name": "composed-1-4b2e"}},
 		"spec":     map[string]any{"forProvider": map[string]any{"region": "eu-west-1"}},
 	}}
 	if _, err := bk.Create(ctx, composed, metav1.CreateOptions{FieldManager: "crossplane"}); err != nil {
