@@ -47,14 +47,7 @@ func PresetRules(name string, kinds []GroupKind) ([]Rule, error) {
 	case PresetCrossplane:
 		return crossplaneRules(), nil
 	case PresetACK:
-		return []Rule{{
-			Name:  "ack/resource-metadata",
-			Match: Match{APIGroups: []string{"*.services.k8s.aws"}, Kinds: []string{"*"}, HasFields: paths("status.ackResourceMetadata")},
-			Mode:  ModePatch,
-			// The ARN and owner account identify the AWS resource; region
-			// comes along. Restore writes them back through /status.
-			Fields: paths("status.ackResourceMetadata"),
-		}}, nil
+		return ackRules(), nil
 	case PresetConfigConnector:
 		return []Rule{{
 			Name:   "config-connector/resource-id",

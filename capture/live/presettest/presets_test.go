@@ -38,7 +38,7 @@ func TestPresets(t *testing.T) {
 				"resources/_cluster/rds.aws.upbound.io_Instance/db-x7k2p-5mzqd.yaml",
 			},
 			mustLack: []string{"crossplane-assets", "ownerReferences", "uid:", "resourceVersion", "managedFields"}},
-		{preset: "ack", mustHave: []string{"status/ack-team/s3.services.k8s.aws_Bucket/logs.yaml", "arn:aws:s3:::ack-team-logs"}, mustLack: []string{"ACK.ResourceSynced"}},
+		{preset: "ack", mustHave: []string{"status/ack-team/s3.services.k8s.aws_Bucket/logs.yaml", "arn:aws:s3:::ack-team-logs", "status/ack-team/ec2.services.k8s.aws_VPC/main.yaml", "vpcID: vpc-0a1b2c3d4e5f67890"}, mustLack: []string{"ACK.ResourceSynced", "state: available"}},
 		{preset: "config-connector", mustHave: []string{"patches/cc-team/storage.cnrm.cloud.google.com_StorageBucket/logs.yaml"}, mustLack: []string{"pinned"}},
 		{preset: "pvc-binding",
 			mustHave: []string{
@@ -46,7 +46,7 @@ func TestPresets(t *testing.T) {
 				"resources/_cluster/core_PersistentVolume/pvc-ec0cc2c3-d41a-4fa8-87e5-48b2f3ffbf07.yaml",
 				"resources/pvc-team/core_PersistentVolumeClaim/www-web-0.yaml",
 			},
-			mustLack: []string{"uid:", "resourceVersion", "phase: Bound"}},
+			mustLack: []string{"uid:", "resourceVersion", "phase: Bound", "bind-completed", "bound-by-controller", "storage-provisioner"}},
 		{preset: "service-loadbalancer", mustHave: []string{"status/svc-team/core_Service/argocd-server.yaml", "172.18.0.7"}, mustLack: []string{"internal", "pending", "loadBalancer: {}"}},
 		{preset: "status", mustHave: []string{"status/status-team/infra.example.com_KubernetesCluster/my-custom-cluster-for-backup.yaml", "apiServerURL"}, mustLack: []string{"lastTransitionTime", "observedGeneration"}},
 	}
