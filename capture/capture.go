@@ -258,7 +258,8 @@ func dropToolLabels(md map[string]any) {
 }
 
 // Sanitize returns a copy of a whole live object fit to be recreated from Git:
-// no status, no server-assigned metadata, no owner references.
+// no status, no server-assigned metadata, no owner references, none of its
+// controller's bookkeeping annotations (bookkeeping.go).
 func Sanitize(obj map[string]any) map[string]any {
 	u := unstructured.Unstructured{Object: obj}
 	out := u.DeepCopy().Object
@@ -269,6 +270,9 @@ func Sanitize(obj map[string]any) map[string]any {
 	}
 	if ann, ok := md["annotations"].(map[string]any); ok {
 		for _, k := range droppedAnnotations {
+			delete(ann, k)
+		}
+		for _, k := range bookkeepingOf(out) {
 			delete(ann, k)
 		}
 		if len(ann) == 0 {
