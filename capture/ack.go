@@ -70,8 +70,12 @@ func ackRules() []Rule {
 	for _, id := range ackIdentities {
 		f := "status." + id.Field
 		rs = append(rs, Rule{
-			Name:   "ack/" + id.Kind + "." + id.Service,
-			Match:  Match{APIGroups: []string{id.Service + ".services.k8s.aws"}, Kinds: []string{id.Kind}, HasFields: paths(f)},
+			Name: "ack/" + id.Kind + "." + id.Service,
+			// The group stays the preset's glob (no kind above is spelled
+			// the same in two ACK services): read access to ACK kinds is
+			// granted by aggregation (rbac), and an exact group would make
+			// the offline role guess plurals such as "natgateways".
+			Match:  Match{APIGroups: []string{"*.services.k8s.aws"}, Kinds: []string{id.Kind}, HasFields: paths(f)},
 			Mode:   ModePatch,
 			Fields: paths(f),
 		})
