@@ -17,10 +17,13 @@ import (
 )
 
 // PublishFunc writes the complete set of captures somewhere (Git, for
-// driftback run). It is called from one goroutine at a time, only once every
-// watched resource has synced, and an error makes the controller try again
-// later with backoff or as soon as the captures change.
-type PublishFunc func(ctx context.Context, caps []capture.Capture) error
+// driftback run). It is called from one goroutine at a time, once every
+// watched resource has synced or SyncTimeout passed, and an error makes the
+// controller try again later with backoff or as soon as the captures change.
+// unlisted are the watched resources that could not be listed in full: caps
+// lack their objects, and the publisher must keep what it recorded of them
+// as it is, never read their absence as deletions.
+type PublishFunc func(ctx context.Context, caps []capture.Capture, unlisted []Unlisted) error
 
 // ControllerOptions tune a Controller.
 type ControllerOptions struct {
@@ -35,9 +38,10 @@ type ControllerOptions struct {
 	FlushTimeout time.Duration
 	// RetryMax caps the backoff between failed publishes.
 	RetryMax time.Duration
-	// SyncTimeout bounds how long a publish waits for a newly watched
-	// resource to sync (one that cannot be listed never does) before it
-	// gives up, logs which, and tries again later.
+	// SyncTimeout bounds how long publishes wait for a newly watched
+	// resource to sync (one that cannot be listed never does, e.g. a CRD
+	// whose conversion webhook is down); after it the other resources are
+	// published without it, and its recorded state is kept.
 	SyncTimeout time.Duration
 }
 
@@ -138,11 +142,16 @@ func (ctl *Controller) Run(ctx context.Context) error {
 	})
 	defer stopFlush()
 
-	if err := ctl.watcher.WaitForSync(ctx); err != nil {
+	// The first sync is bounded too: one resource that cannot be listed
+	// must not stall every other one (publishOnce names it).
+	wctx, cancel := context.WithTimeout(ctx, ctl.opts.SyncTimeout)
+	_ = ctl.watcher.WaitForSync(wctx)
+	cancel()
+	if ctx.Err() != nil {
 		ctl.queue.ShutDown()
 		return nil // ctx ended before the first sync: nothing to flush
 	}
-	slog.Info("watch caches synced", "resources", len(ctl.watcher.Resources()))
+	slog.Info("watch caches synced", "resources", len(ctl.watcher.Resources()), "unlisted", len(ctl.watcher.Unlisted()))
 	ctl.pending.Store(true)
 	ctl.queue.Add(publishKey)
 	for ctl.processNextItem(ctx, pubCtx) {
@@ -174,23 +183,34 @@ func (ctl *Controller) processNextItem(ctx, pubCtx context.Context) bool {
 }
 
 func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
-	// A resource discovered since the last publish must be listed in full
-	// first, or its objects would look deleted.
-	if !ctl.watcher.Synced() {
-		wctx, cancel := context.WithTimeout(ctx, ctl.opts.SyncTimeout)
-		err := ctl.watcher.WaitForSync(wctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				slog.Error("not publishing: a watched resource has not synced, and publishing without it would drop its objects from Git; is it listable?",
-					"resources", ctl.watcher.Unsynced(), "waited", ctl.opts.SyncTimeout)
+	// A resource discovered since the last publish is waited for until
+	// SyncTimeout after its watch started; past that it is published
+	// without, and the publisher keeps what Git recorded of it.
+	if unl := ctl.watcher.Unlisted(); len(unl) > 0 {
+		deadline := time.Time{}
+		for _, u := range unl {
+			if d := u.Since.Add(ctl.opts.SyncTimeout); d.After(deadline) {
+				deadline = d
 			}
-			return err
+		}
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		_ = ctl.watcher.WaitForSync(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 	ctl.pending.Store(false)
-	caps := ctl.watcher.Captures()
-	err := ctl.publish(pubCtx, caps)
+	caps, unlisted := ctl.watcher.Snapshot()
+	if len(unlisted) > 0 {
+		names := make([]string, len(unlisted))
+		for i, u := range unlisted {
+			names[i] = u.Resource.GVR.String()
+		}
+		slog.Warn("publishing without resources that cannot be listed; what Git recorded of them is kept as it is",
+			"resources", names, "waited", ctl.opts.SyncTimeout)
+	}
+	err := ctl.publish(pubCtx, caps, unlisted)
 	ctl.ready.Store(true)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		ctl.pending.Store(true)

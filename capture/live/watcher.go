@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -37,6 +38,50 @@ type kindWatch struct {
 	informer     cache.SharedIndexInformer
 	cancel       context.CancelFunc
 	done         chan struct{}
+	// started is when the informer started: a resource not listed in full
+	// SyncTimeout after it is published without (see Controller).
+	started time.Time
+
+	// mu guards the last list or watch failure, which the reflector
+	// reports from its own goroutine.
+	mu      sync.Mutex
+	lastErr error
+	// failures counts list and watch failures, for metrics.
+	failures int
+	// warned is set once the failure was logged at WARN, so a resource that
+	// stays broken (a conversion webhook down) is named once, not every
+	// backoff step; a recovery re-arms it.
+	warned bool
+}
+
+// failed records a list or watch failure: named at WARN the first time.
+func (k *kindWatch) failed(err error) {
+	k.mu.Lock()
+	k.lastErr, k.failures = err, k.failures+1
+	first := !k.warned
+	k.warned = true
+	k.mu.Unlock()
+	if first {
+		slog.Warn("resource cannot be listed or watched; its objects are not captured until it can be, and after the sync timeout the other resources are published without it (its recorded files are kept)",
+			"resource", k.res.GVR.String(), "kind", k.res.Kind, "err", err)
+		return
+	}
+	slog.Debug("list or watch failed again", "resource", k.res.GVR.String(), "err", err)
+}
+
+// synced reports whether the resource is listed in full, re-arming the
+// warning when it recovered.
+func (k *kindWatch) synced() bool {
+	ok := k.informer.HasSynced()
+	if ok {
+		k.mu.Lock()
+		if k.warned {
+			k.warned = false
+			slog.Info("resource listed again", "resource", k.res.GVR.String())
+		}
+		k.mu.Unlock()
+	}
+	return ok
 }
 
 // NewWatcher returns a watcher that calls onChange whenever a capture is
@@ -96,7 +141,7 @@ func (w *Watcher) Reconcile(ctx context.Context) (bool, error) {
 }
 
 func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
-	k := &kindWatch{res: r, metadataOnly: capture.NeedsFor(w.rules, r.GVR.Group, r.Kind).MetadataOnly, done: make(chan struct{})}
+	k := &kindWatch{res: r, metadataOnly: capture.NeedsFor(w.rules, r.GVR.Group, r.Kind).MetadataOnly, done: make(chan struct{}), started: time.Now()}
 	// No resync and no indexers: the cache is only ever listed whole.
 	if k.metadataOnly {
 		k.informer = metadatainformer.NewFilteredMetadataInformer(w.cl.meta, r.GVR, "", 0, cache.Indexers{}, nil).Informer()
@@ -105,8 +150,10 @@ func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 	}
 	// Both only fail once the informer runs, which it does not yet.
 	_ = k.informer.SetTransform(transform(w.rules, r))
+	// The reflector reports list failures here too (a CRD whose conversion
+	// webhook is down fails every list).
 	_ = k.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
-		slog.Warn("watch failed, retrying", "resource", r.GVR.String(), "err", err)
+		k.failed(err)
 	})
 	_, _ = k.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
@@ -142,7 +189,7 @@ func (w *Watcher) Synced() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range w.kinds {
-		if !k.informer.HasSynced() {
+		if !k.synced() {
 			return false
 		}
 	}
@@ -155,7 +202,7 @@ func (w *Watcher) Unsynced() []string {
 	defer w.mu.Unlock()
 	var out []string
 	for gvr, k := range w.kinds {
-		if !k.informer.HasSynced() {
+		if !k.synced() {
 			out = append(out, gvr.String())
 		}
 	}
@@ -179,10 +226,36 @@ func (w *Watcher) WaitForSync(ctx context.Context) error {
 
 // Captures returns every capture of every watched resource, sorted by ref.
 func (w *Watcher) Captures() []capture.Capture {
+	caps, _ := w.Snapshot()
+	return caps
+}
+
+// Unlisted is a watched resource not listed in full.
+type Unlisted struct {
+	Resource Resource
+	// Since is when its informer started.
+	Since time.Time
+	// Err is the last list or watch failure; nil while the first list is
+	// still running.
+	Err error
+}
+
+// Snapshot returns the captures of every resource listed in full, sorted by
+// ref, and the resources that are not (sorted): their objects are missing
+// from the captures, and whoever publishes must keep what it recorded of
+// them rather than read their absence as deletions.
+func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []capture.Capture
+	var unlisted []Unlisted
 	for _, k := range w.kinds {
+		if !k.synced() {
+			k.mu.Lock()
+			unlisted = append(unlisted, Unlisted{Resource: k.res, Since: k.started, Err: k.lastErr})
+			k.mu.Unlock()
+			continue
+		}
 		for _, obj := range k.informer.GetStore().List() {
 			if c := capturedOf(obj); c != nil && c.Capture != nil {
 				out = append(out, *c.Capture)
@@ -190,7 +263,14 @@ func (w *Watcher) Captures() []capture.Capture {
 		}
 	}
 	capture.Sort(out)
-	return out
+	sort.Slice(unlisted, func(i, j int) bool { return unlisted[i].Resource.GVR.String() < unlisted[j].Resource.GVR.String() })
+	return out, unlisted
+}
+
+// Unlisted returns the watched resources not listed in full, sorted.
+func (w *Watcher) Unlisted() []Unlisted {
+	_, u := w.Snapshot()
+	return u
 }
 
 // Stats counts what is watched, for metrics.
@@ -199,6 +279,9 @@ type Stats struct {
 	Resources, MetadataOnly int
 	// Objects in the caches, and how many of them have a capture.
 	Objects, Captured int
+	// Unlisted counts resources not listed in full; ListFailures every list
+	// or watch failure so far.
+	Unlisted, ListFailures int
 }
 
 // Stats returns the current counts.
@@ -211,6 +294,12 @@ func (w *Watcher) Stats() Stats {
 		if k.metadataOnly {
 			s.MetadataOnly++
 		}
+		if !k.informer.HasSynced() {
+			s.Unlisted++
+		}
+		k.mu.Lock()
+		s.ListFailures += k.failures
+		k.mu.Unlock()
 		for _, obj := range k.informer.GetStore().List() {
 			s.Objects++
 			if c := capturedOf(obj); c != nil && c.Capture != nil {

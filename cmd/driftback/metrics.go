@@ -69,6 +69,10 @@ func newRunMetrics(ctl *live.Controller, extra ...prometheus.Collector) *runMetr
 			stat(func(s live.Stats) int { return s.Objects })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "driftback_captured_objects", Help: "Objects with runtime state kept in Git."},
 			stat(func(s live.Stats) int { return s.Captured })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "driftback_unlisted_resources", Help: "Watched API resources that cannot be listed in full (e.g. a CRD whose conversion webhook is down); their recorded state is kept, not updated. /readyz names them."},
+			stat(func(s live.Stats) int { return s.Unlisted })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "driftback_list_failures_total", Help: "List and watch failures of watched API resources."},
+			stat(func(s live.Stats) int { return s.ListFailures })),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

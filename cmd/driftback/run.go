@@ -66,7 +66,8 @@ keeps going. See docs/run.md.`,
 			ctl := cl.NewController(cfg.Rules, p.publish, opts)
 			fm := follow.NewMetrics()
 			p.m = newRunMetrics(ctl, append(repo.Collectors(), append(fm.Collectors(), lead.gauge)...)...)
-			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, lead.detail)
+			detail := func() string { return unlistedDetail(ctl.Watcher().Unlisted()) + lead.detail() }
+			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, detail)
 			if err != nil {
 				return err
 			}
@@ -106,5 +107,6 @@ keeps going. See docs/run.md.`,
 	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
 	following.addFlags(f)
 	election.addFlags(f)
+	f.DurationVar(&opts.SyncTimeout, "sync-timeout", time.Minute, "how long a resource that cannot be listed (a CRD whose conversion webhook is down) may hold back publishing; after it the other resources are published and its recorded files kept")
 	return cmd
 }

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/render"
 )
 
 // runPublisher is run's publish step: publish.go's checks, plus the metrics
@@ -22,12 +24,19 @@ type runPublisher struct {
 	active func() bool
 }
 
-func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture) error {
+func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
 	if p.active != nil && !p.active() {
 		slog.Debug("standby: not publishing", "objects", len(caps))
 		return nil
 	}
-	res, err := publish(ctx, p.cfg, p.repo, p.uid, caps, p.opts)
+	// Publishing caps alone would delete the unlisted kinds' files: they are
+	// carried over from the branch as they are.
+	opts := p.opts
+	opts.carryKinds = map[string]bool{}
+	for _, u := range unlisted {
+		opts.carryKinds[render.KindDir(u.Resource.GVR.Group, u.Resource.Kind)] = true
+	}
+	res, err := publish(ctx, p.cfg, p.repo, p.uid, caps, opts)
 	if reason, ok := refusalReason(err); ok {
 		p.m.refused.WithLabelValues(reason).Inc()
 		p.m.blocked.Set(1)

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/driftback/driftback/capture/live"
 )
 
 // serveMetrics listens on addr (synchronously, so a taken port fails the
@@ -48,4 +51,18 @@ func serveMetrics(addr string, m *runMetrics, ready func() bool, detail func() s
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// unlistedDetail names each watched resource that cannot be listed, for
+// /readyz: a stalled or partial record must say why, not only answer 503.
+func unlistedDetail(unlisted []live.Unlisted) string {
+	var b strings.Builder
+	for _, u := range unlisted {
+		fmt.Fprintf(&b, "unlisted: %s/%s (%s) since %s", u.Resource.GVR.GroupResource(), u.Resource.GVR.Version, u.Resource.Kind, u.Since.UTC().Format(time.RFC3339))
+		if u.Err != nil {
+			fmt.Fprintf(&b, ": %v", u.Err)
+		}
+		b.WriteString("; its recorded state is kept, not updated\n")
+	}
+	return b.String()
 }
