@@ -30,6 +30,9 @@ type publishOptions struct {
 	message *template.Template
 	// signer signs commits when set.
 	signer gitsync.Signer
+	// carryKinds are kinds (render.KindDir) that could not be listed: what
+	// the branch recorded of them is kept as it is.
+	carryKinds map[string]bool
 }
 
 // errGuard marks a write refused by a safety rule; nothing was committed.
@@ -79,6 +82,9 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		if err != nil {
 			return gitsync.Content{}, err
 		}
+		if err := carryRecorded(parent, dir, tree, opts.carryKinds); err != nil {
+			return gitsync.Content{}, err
+		}
 		if n := countUnder(tree, render.UnmatchedDir); n > 0 {
 			slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
 				"objects", n, "dir", path.Join(dir, render.UnmatchedDir))
@@ -91,6 +97,36 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		}
 		return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(opts.message, cfg.Cluster, ch) }}, nil
 	})
+}
+
+// carryRecorded copies the files the branch holds for kinds that could not
+// be listed into tree, so their absence from the captures deletes nothing.
+func carryRecorded(parent fs.FS, dir string, tree render.Tree, kinds map[string]bool) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	var old []string
+	err := fs.WalkDir(parent, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			old = append(old, strings.TrimPrefix(p, dir+"/"))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	files := map[string][]byte{}
+	for _, p := range render.OfKinds(old, kinds) {
+		b, err := fs.ReadFile(parent, path.Join(dir, p))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path.Join(dir, p), err)
+		}
+		files[p] = b
+	}
+	return tree.Carry(files)
 }
 
 // gitTarget is where and how the overlay is committed.
