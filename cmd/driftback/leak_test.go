@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -114,8 +115,9 @@ func TestNoCredentialLeaks(t *testing.T) {
 
 	// A running watcher with a token in the URL: its logs and /metrics.
 	p := startRun(t, "--config", cfg, "--repo", withUser(tokenSrv.URL, userToken), "--git-allow-insecure-http")
-	eventually(t, waitTime, "the run serves /metrics", func() (bool, string) {
-		return p.metric(t, "driftback_git_pending_seconds") >= 0, "no metrics yet"
+	eventually(t, waitTime, "the run published (ready)", func() (bool, string) {
+		c := httpStatus(t, p.url+"/readyz")
+		return c == http.StatusOK, fmt.Sprint(c)
 	})
 	resp, err := http.Get(p.url + "/metrics")
 	if err != nil {

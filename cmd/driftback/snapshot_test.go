@@ -163,7 +163,7 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 	}
 
 	// No change in the cluster: no new commit.
-	out, err = runCLI(t, "snapshot", "--config", cfg, "--repo", url)
+	out, err = runCLI(t, "snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http")
 	if err != nil {
 		t.Fatalf("second snapshot: %v", err)
 	}
@@ -180,7 +180,7 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 	if u, err = dyn.Resource(bucketGVR).UpdateStatus(context.Background(), u, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url); err != nil {
+	if _, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http"); err != nil {
 		t.Fatal(err)
 	}
 	if _, again := branchFiles(t, repoDir, "driftback/snap"); again != tip {
@@ -189,7 +189,7 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 
 	// The provider records a new ARN: one commit that modifies the status file.
 	setBucketStatus(t, dyn, u, "arn:aws:s3:::logs-8b4c")
-	if _, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url); err != nil {
+	if _, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http"); err != nil {
 		t.Fatal(err)
 	}
 	files, next := branchFiles(t, repoDir, "driftback/snap")
@@ -215,7 +215,7 @@ func TestSnapshotRefusesAnotherClustersBranch(t *testing.T) {
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	applyBucket(t, dyn, "other-b", "b-1", "arn:b")
 	cfg := snapshotConfig(t, "other")
-	_, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url)
+	_, err := runCLI(t, "snapshot", "--config", cfg, "--repo", url, "--git-allow-insecure-http")
 	if err == nil || !strings.Contains(err.Error(), "00000000-lost-cluster") || !strings.Contains(err.Error(), "--adopt") {
 		t.Fatalf("snapshot over another cluster's branch: err = %v, want a refusal naming the recorded UID and --adopt", err)
 	}
