@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -22,6 +24,9 @@ const movesPerOp = 10
 // takes to be on the side branch: with a 1 s poll, and with a signed push
 // event (the poll set to an hour). Reported: p50 and p99 over every move.
 func BenchmarkBaseMoveToSideBranch(b *testing.B) {
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) // keep the figures readable
+	b.Cleanup(func() { slog.SetDefault(old) })
 	for _, mode := range []string{"poll-1s", "webhook"} {
 		b.Run(mode, func(b *testing.B) {
 			f, repoDir := fixture(b)

@@ -42,7 +42,7 @@ func pushToBase(t *testing.T, repoDir, branch, path, content string) string {
 
 // followSetup is one bucket in the cluster and in the base, and the config
 // of a side branch over it.
-func followSetup(t *testing.T, name string) (url, repoDir, cfg string) {
+func followSetup(t testing.TB, name string) (url, repoDir, cfg string) {
 	t.Helper()
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	srv := gitserver.New(t, gitserver.Options{})
@@ -127,7 +127,7 @@ func TestRunSideBranchFollowsItsBase(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

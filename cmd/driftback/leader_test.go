@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +27,7 @@ var (
 
 // driftbackExe builds this command once, for tests that need a separate
 // process (kill -9 cannot be played in process).
-func driftbackExe(t *testing.T) string {
+func driftbackExe(t testing.TB) string {
 	t.Helper()
 	exeOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "driftback-exe-")
@@ -52,7 +54,7 @@ type replica struct {
 	logs *syncBuffer
 }
 
-func startReplica(t *testing.T, args ...string) *replica {
+func startReplica(t testing.TB, args ...string) *replica {
 	t.Helper()
 	addr := freeAddr(t)
 	r := &replica{url: "http://" + addr, logs: &syncBuffer{}}
@@ -71,12 +73,12 @@ func startReplica(t *testing.T, args ...string) *replica {
 	return r
 }
 
-func (r *replica) metric(t *testing.T, series string) float64 {
+func (r *replica) metric(t testing.TB, series string) float64 {
 	return (&runProc{url: r.url}).metric(t, series)
 }
 
 // commitsOn counts the commits of branch since main.
-func commitsOn(t *testing.T, repoDir, branch string) int {
+func commitsOn(t testing.TB, repoDir, branch string) int {
 	t.Helper()
 	out := gitserver.Run(t, repoDir, "git", "rev-list", "--count", "main.."+branch)
 	var n int
@@ -112,7 +114,7 @@ func TestRunLeaderElectionFailover(t *testing.T) {
 		default:
 			return false, fmt.Sprintf("leader gauges %v %v", a, b)
 		}
-		return httpStatus(t, standby.url+"/readyz") == 200, "standby not ready"
+		return httpStatus(t, standby.url+"/readyz") == 200 && strings.Contains(body(standby.url+"/readyz"), "standby"), "standby not ready"
 	})
 	if n := commitsOn(t, repoDir, branch); n != 1 {
 		t.Fatalf("%d commits after the start of two replicas, want 1 (one writer)", n)
@@ -148,4 +150,15 @@ func TestRunLeaderElectionFailover(t *testing.T) {
 	if n := commitsOn(t, repoDir, branch); n != 2 {
 		t.Errorf("%d commits, want 2: the first and the change (no duplicate from the takeover)", n)
 	}
+}
+
+// body returns a GET's body, "" on error.
+func body(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

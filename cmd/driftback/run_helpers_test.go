@@ -99,7 +99,7 @@ func (p *runProc) running(t *testing.T) {
 	}
 }
 
-func httpStatus(t *testing.T, url string) int {
+func httpStatus(t testing.TB, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -111,7 +111,7 @@ func httpStatus(t *testing.T, url string) int {
 
 // metric scrapes /metrics and returns the value of the series written
 // exactly as name (with its labels, e.g. `x_total{reason="build"}`), or -1.
-func (p *runProc) metric(t *testing.T, series string) float64 {
+func (p *runProc) metric(t testing.TB, series string) float64 {
 	t.Helper()
 	resp, err := http.Get(p.url + "/metrics")
 	if err != nil {
@@ -134,7 +134,7 @@ func (p *runProc) metric(t *testing.T, series string) float64 {
 
 // eventually polls cond every 50 ms until it holds or the deadline passes;
 // cond returns what it saw, for the failure message.
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

@@ -26,7 +26,7 @@ const waitTime = 60 * time.Second
 
 // tip reads branch of the bare repository at dir without failing when it
 // does not exist yet.
-func tip(t *testing.T, dir, branch string) (map[string]string, plumbing.Hash, bool) {
+func tip(t testing.TB, dir, branch string) (map[string]string, plumbing.Hash, bool) {
 	t.Helper()
 	files, c, ok := gitserver.BranchFiles(t, dir, branch)
 	if !ok {
@@ -36,7 +36,7 @@ func tip(t *testing.T, dir, branch string) (map[string]string, plumbing.Hash, bo
 }
 
 // waitForFiles polls the branch until cond holds for its files.
-func waitForFiles(t *testing.T, dir, branch, what string, cond func(map[string]string) bool) (map[string]string, plumbing.Hash) {
+func waitForFiles(t testing.TB, dir, branch, what string, cond func(map[string]string) bool) (map[string]string, plumbing.Hash) {
 	t.Helper()
 	var files map[string]string
 	var h plumbing.Hash
@@ -54,7 +54,7 @@ func sortedKeys(m map[string]string) []string {
 	return out
 }
 
-func runConfig(t *testing.T, body string) string {
+func runConfig(t testing.TB, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "driftback.yaml")
 	if err := os.WriteFile(p, []byte("apiVersion: driftback.dev/v1alpha1\nkind: Config\n"+body), 0o644); err != nil {

@@ -61,7 +61,7 @@ rules:
 
 // applyBucket creates a Bucket as Argo CD would, then plays the provider:
 // writes the external name and the observed status.
-func applyBucket(t *testing.T, dyn dynamic.Interface, name, externalName, arn string) {
+func applyBucket(t testing.TB, dyn dynamic.Interface, name, externalName, arn string) {
 	t.Helper()
 	ctx := context.Background()
 	u := &unstructured.Unstructured{}
@@ -80,7 +80,7 @@ func applyBucket(t *testing.T, dyn dynamic.Interface, name, externalName, arn st
 	setBucketStatus(t, dyn, updated, arn)
 }
 
-func setBucketStatus(t *testing.T, dyn dynamic.Interface, u *unstructured.Unstructured, arn string) *unstructured.Unstructured {
+func setBucketStatus(t testing.TB, dyn dynamic.Interface, u *unstructured.Unstructured, arn string) *unstructured.Unstructured {
 	t.Helper()
 	_ = unstructured.SetNestedMap(u.Object, map[string]any{"arn": arn, "lastSeen": "volatile"}, "status", "atProvider")
 	out, err := dyn.Resource(bucketGVR).UpdateStatus(context.Background(), u, metav1.UpdateOptions{FieldManager: "provider-aws"})
