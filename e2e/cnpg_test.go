@@ -69,13 +69,18 @@ func (c *cnpg) controller() controller {
 
 // cnpgRules capture every Service of the namespace whole. The owned ones
 // are left out unless the rule opts in (includeOwned), which is the Velero
-// behaviour of seed 000. clusterIP is excluded: B allocates its own.
+// behaviour of seed 000. clusterIP is excluded: B allocates its own. They
+// also keep the Cluster's status, as a team keeps an operator's CR status:
+// a drill that verifies no field fails, so the default case needs one too.
 func cnpgRules(ns string, includeOwned bool) string {
 	return fmt.Sprintf(`rules:
+- name: db-status
+  match: {apiGroups: [postgresql.cnpg.io], kinds: [Cluster], namespaces: [%[1]s]}
+  fields: [status]
 - name: db-services
-  match: {apiGroups: [""], kinds: [Service], namespaces: [%s]}
+  match: {apiGroups: [""], kinds: [Service], namespaces: [%[1]s]}
   mode: object
-  includeOwned: %v
+  includeOwned: %[2]v
   exclude: [spec.clusterIP, spec.clusterIPs]
 `, ns, includeOwned)
 }
