@@ -22,6 +22,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		startup     startupOptions
 		following   followFlags
 		election    leaderFlags
+		prf         prFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -61,11 +62,26 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
+			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.allowInsecureHTTP)
+			if err != nil {
+				return err
+			}
+			prs, err := newPRSyncer(cfg, prCfg)
+			if err != nil {
+				return err
+			}
 			lead := newLeadership(election.enabled)
-			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts, active: lead.active}
+			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts, active: lead.active, pr: prs}
 			ctl := cl.NewController(cfg.Rules, p.publish, opts)
 			fm := follow.NewMetrics()
-			p.m = newRunMetrics(ctl, append(repo.Collectors(), append(fm.Collectors(), lead.gauge)...)...)
+			extra := append(repo.Collectors(), append(fm.Collectors(), lead.gauge)...)
+			if prs != nil {
+				// The pull request is synced beside the captures, never in
+				// their way: see docs/pullrequests.md.
+				extra = append(extra, prs.m.Collectors()...)
+				go prs.opener.Run(ctx)
+			}
+			p.m = newRunMetrics(ctl, extra...)
 			detail := func() string { return unlistedDetail(ctl.Watcher().Unlisted()) + lead.detail() }
 			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, detail)
 			if err != nil {
@@ -100,6 +116,7 @@ keeps going. See docs/run.md.`,
 	f := cmd.Flags()
 	cf.register(f)
 	startup.addFlags(f)
+	prf.addFlags(f)
 	f.StringVar(&msgFlags.templateText, "message-template", "", "Go text/template for commit messages (overrides git.messageTemplate; see docs/gitsync.md)")
 	f.DurationVar(&opts.Debounce, "debounce", 5*time.Second, "collect changes this long after the first one, then make one commit")
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")

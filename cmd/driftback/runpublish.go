@@ -22,6 +22,8 @@ type runPublisher struct {
 	// active says whether this replica writes (leader election); a standby
 	// takes the captures and drops them: the leader's publish has them all.
 	active func() bool
+	// pr, when set, proposes each new commit in the pull request; nil: off.
+	pr *prSyncer
 }
 
 func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
@@ -63,5 +65,8 @@ func (p *runPublisher) publish(ctx context.Context, caps []capture.Capture, unli
 	p.m.commits.Inc()
 	p.m.lastCommit.SetToCurrentTime()
 	slog.Info("committed", "commit", res.Commit.String(), "branch", p.cfg.Git.Branch, "files", len(res.Changes), "summary", capture.Summary(caps))
+	// After the push: the pull request is the reviewers' view, synced in
+	// the background; a failure there never fails this publish.
+	p.pr.submit(ctx, p.repo, p.uid)
 	return nil
 }

@@ -3,18 +3,22 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/pullrequest"
 )
 
 func newSnapshotCmd(g *globalFlags) *cobra.Command {
 	var (
-		cf       configFlags
-		msgFlags messageFlags
+		cf        configFlags
+		msgFlags  messageFlags
+		prf       prFlags
+		prTimeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -61,21 +65,36 @@ pushes. With no change in the cluster it makes no commit.`,
 			if err != nil {
 				return err
 			}
+			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.allowInsecureHTTP)
+			if err != nil {
+				return err
+			}
+			prs, err := newPRSyncer(cfg, prCfg)
+			if err != nil {
+				return err
+			}
 			result, err := publish(ctx, cfg, repo, uid, caps, opts)
 			if err != nil {
 				return err
 			}
 			if result.Commit.IsZero() {
 				fmt.Fprintf(cmd.OutOrStdout(), "no change: %s already holds the live state\n", cfg.Git.Branch)
-				return msgFlags.writeSummary(cfg.Cluster, nil)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "committed %s to %s (%d files changed)\n", result.Commit, cfg.Git.Branch, len(result.Changes))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "committed %s to %s (%d files changed)\n", result.Commit, cfg.Git.Branch, len(result.Changes))
+			if prs != nil {
+				reportPullRequest(cmd.OutOrStdout(), cmd.ErrOrStderr(), prs, func() (pullrequest.Result, bool) {
+					return prs.syncNow(ctx, repo, uid, prTimeout)
+				})
+			}
 			return msgFlags.writeSummary(cfg.Cluster, result.Changes)
 		},
 	}
 	f := cmd.Flags()
 	cf.register(f)
 	msgFlags.addFlags(f)
+	prf.addFlags(f)
+	f.DurationVar(&prTimeout, "pull-request-timeout", 2*time.Minute, "how long to retry the pull request while the host is down or rate-limited (the capture is pushed before)")
 	return cmd
 }
 

@@ -12,7 +12,7 @@ import (
 func newSummaryCmd() *cobra.Command {
 	var (
 		configPath, repoURL, branch string
-		againstBase                 bool
+		againstBase, pullRequest    bool
 		gf                          gitFlags
 	)
 	cmd := &cobra.Command{
@@ -22,8 +22,9 @@ func newSummaryCmd() *cobra.Command {
 prints what it changed against its parent, object by object and field by
 field, as Markdown for a pull request. With --against-base it summarizes
 everything the branch holds under git.path that git.baseBranch lacks: the
-pull request's diff, however many commits made it. Secret-like values are
-never shown.`,
+pull request's diff, however many commits made it. With --pull-request it
+prints the title and body of the pull request run and snapshot keep open
+(git.pullRequest), as they would write it. Secret-like values are never shown.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configPath)
@@ -42,6 +43,15 @@ never shown.`,
 			repo, err := openRepo(cfg.Git.URL, &gf, cfg.Git.AllowInsecureHTTP)
 			if err != nil {
 				return err
+			}
+			if pullRequest {
+				// What `run` and `snapshot` would write: needs no token.
+				title, body, _, err := prText(cmd.Context(), cfg, repo, "")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "<!-- title: %s -->\n%s", title, body)
+				return nil
 			}
 			if againstBase {
 				changes, err := repo.BranchChanges(cmd.Context(), cfg.Git.Branch, cfg.Git.BaseBranch, cfg.Git.Path)
@@ -66,6 +76,7 @@ never shown.`,
 	f.StringVar(&repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
 	f.StringVar(&branch, "branch", "", "branch to read (overrides git.branch)")
 	f.BoolVar(&againstBase, "against-base", false, "summarize what the branch adds to git.baseBranch (the pull request's diff), not only its last commit")
+	f.BoolVar(&pullRequest, "pull-request", false, "print the title and body of the pull request driftback keeps from the branch into git.baseBranch")
 	gf.addFlags(f)
 	// summary only reads: signing does not apply.
 	_ = f.MarkHidden("git-sign-key-file")

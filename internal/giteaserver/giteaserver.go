@@ -374,3 +374,28 @@ func (s *Server) Log() string {
 	}
 	return s.out.String()
 }
+
+// Merge merges pull request number of repo (owner/name) as a person would
+// from the web page, once Gitea has checked that it can be merged (it
+// does so in the background after each push).
+func (s *Server) Merge(t testing.TB, repo string, number int64) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var pr struct {
+			Mergeable bool `json:"mergeable"`
+		}
+		err := s.API(ctx, http.MethodGet, fmt.Sprintf("repos/%s/pulls/%d", repo, number), nil, &pr)
+		if err == nil && pr.Mergeable {
+			err = s.API(ctx, http.MethodPost, fmt.Sprintf("repos/%s/pulls/%d/merge", repo, number), []byte(`{"Do":"merge"}`), nil)
+			if err == nil {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("merge pull request #%d: %v", number, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
