@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
-.PHONY: all build image controlplane test test-argocd test-flux unit vet fuzz bench demo tools clean
+.PHONY: all build image controlplane gitea test test-argocd test-flux unit vet fuzz bench demo tools clean
 
 all: build
 
@@ -24,12 +24,16 @@ tools: ## Install what the tests and the image need from Debian (git, openssh-se
 controlplane: tools ## Compile kube-apiserver, kube-controller-manager and etcd once (cached in .cache/).
 	@bash hack/build-controlplane.sh >/dev/null
 
+gitea: tools ## Compile a Gitea server once (cached in .cache/gitea/), for the pull request tests.
+	@bash hack/build-gitea.sh >/dev/null
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-test: controlplane vet ## Unit and integration tests against a real control plane and real Git servers.
-	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -count=1 -timeout 30m ./...
+test: controlplane gitea vet ## Unit and integration tests against a real control plane, real Git servers and a real Gitea.
+	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" DRIFTBACK_GITEA="$$(bash hack/build-gitea.sh 2>/dev/null)" \
+	  $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory test-argocd
 	$(MAKE) --no-print-directory test-flux
 	$(MAKE) --no-print-directory fuzz

@@ -137,3 +137,32 @@ func TestPullRequestBodyBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEShowsGoldenBody keeps the README's example pull request body
+// the one this package writes (a reviewer's view, never written by hand).
+func TestREADMEShowsGoldenBody(t *testing.T) {
+	const begin, end = "<!-- pull-request-example:begin -->\n````markdown\n", "````\n<!-- pull-request-example:end -->"
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("testdata/pullrequest.golden.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the block %q … %q", begin, end)
+	}
+	if *update {
+		s = s[:i+len(begin)] + string(golden) + s[j:]
+		if err := os.WriteFile("../README.md", []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := s[i+len(begin) : j]; got != string(golden) {
+		t.Errorf("README.md's example pull request body differs from %s: run go test ./describe -run Golden -update", "testdata/pullrequest.golden.md")
+	}
+}

@@ -114,6 +114,11 @@ func run(bin string, keep bool) error {
 		return err
 	}
 
+	step("driftback summary --pull-request (the pull request a reviewer would get; git.pullRequest opens it on GitHub, GitLab or Gitea)")
+	if err := sh(root, bin, "summary", "--config", cfg, "--repo", origin, "--pull-request"); err != nil {
+		return err
+	}
+
 	step("The overlay tree")
 	if err := sh(root, "git", "--git-dir", origin, "ls-tree", "-r", "--name-only", branch, "clusters/demo/driftback/"); err != nil {
 		return err
