@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
@@ -51,6 +53,112 @@ func remoteTip(t *testing.T, gitURL, branch string) string {
 	return tip
 }
 
+// seedGitea creates a repository on g whose main holds a base with the
+// bucket <cluster>-logs, pushed with the git CLI; it returns the clone URL
+// and the same URL with the administrator's credentials.
+func seedGitea(t *testing.T, g *giteaserver.Server, name, cluster string) (clone, authed string) {
+	t.Helper()
+	clone = g.CreateRepo(t, name)
+	authed = strings.Replace(clone, "http://", "http://"+g.User+":"+g.Token+"@", 1)
+	seed := t.TempDir()
+	for name, content := range map[string]string{
+		"base/kustomization.yaml": "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":        strings.ReplaceAll(bucketBase, "%s", cluster+"-logs"),
+	} {
+		p := filepath.Join(seed, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "base"},
+		{"push", "-q", authed, "main"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = seed
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, pullrequest.Redact(string(out), g.Token))
+		}
+	}
+	return clone, authed
+}
+
+// switchable is an API in front of Gitea that can be taken down (503) while
+// Git over HTTP stays up: an API outage.
+type switchable struct {
+	down atomic.Bool
+	srv  *httptest.Server
+}
+
+func newSwitchable(t *testing.T, g *giteaserver.Server) *switchable {
+	target, _ := url.Parse(g.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	s := &switchable{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.down.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// TestRunOpensThePullRequestInTheBackground: run pushes each capture at
+// once; with the API down the push still happens and the failures are
+// counted; once the API is back the pull request appears, and the next
+// capture updates it.
+func TestRunOpensThePullRequestInTheBackground(t *testing.T) {
+	g := giteaserver.Start(t)
+	clone, authed := seedGitea(t, g, "fleet-run", "prr")
+	repo := g.User + "/fleet-run"
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dyn := dynamic.NewForConfigOrDie(cp.Config)
+	applyBucket(t, dyn, "prr-logs", "logs-aaaa", "arn:aws:s3:::logs-aaaa")
+	api := newSwitchable(t, g)
+	api.down.Store(true)
+	run := startRun(t, "--config", snapshotConfig(t, "prr"), "--repo", clone, "--debounce", "300ms", "--git-allow-insecure-http",
+		"--git-username-file", write("user", g.User), "--git-password-file", write("pass", g.Token),
+		"--pull-request-provider", "gitea", "--pull-request-api-url", api.srv.URL+"/", "--pull-request-token-file", write("token", g.Token))
+	const unavailable = `driftback_pull_request_errors_total{provider="gitea",reason="unavailable"}`
+	eventually(t, 2*time.Minute, "the side branch pushed and the API failures counted while the API is down", func() (bool, string) {
+		tip, errs := remoteTip(t, authed, "driftback/prr"), run.metric(t, unavailable)
+		return tip != "" && errs >= 1, fmt.Sprintf("tip %q, %s = %v", tip, unavailable, errs)
+	})
+	if prs := prPulls(t, g, repo); len(prs) != 0 {
+		t.Fatalf("pull requests while the API is down: %+v", prs)
+	}
+	api.down.Store(false)
+	eventually(t, 2*time.Minute, "the pull request once the API is back", func() (bool, string) {
+		prs := prPulls(t, g, repo)
+		return len(prs) == 1 && strings.Contains(prs[0].Body, "`logs-aaaa`"), fmt.Sprintf("%+v", prs)
+	})
+	setExternalName(t, dyn, "prr-logs", "logs-bbbb", "arn:aws:s3:::logs-bbbb")
+	eventually(t, time.Minute, "the same pull request updated", func() (bool, string) {
+		prs := prPulls(t, g, repo)
+		return len(prs) == 1 && strings.Contains(prs[0].Body, "`logs-bbbb`"), fmt.Sprintf("%+v", prs)
+	})
+	if v := run.metric(t, `driftback_pull_requests_total{provider="gitea",outcome="opened"}`); v != 1 {
+		t.Errorf("opened = %v, want 1", v)
+	}
+	if strings.Contains(run.logs.String(), g.Token) {
+		t.Error("the token reached run's logs")
+	}
+}
+
 // setExternalName plays the provider again: a new external name and ARN.
 func setExternalName(t *testing.T, dyn dynamic.Interface, name, externalName, arn string) {
 	t.Helper()
@@ -72,34 +180,8 @@ func setExternalName(t *testing.T, dyn dynamic.Interface, name, externalName, ar
 // stop the push, and the pull request appears once the API is back.
 func TestSnapshotKeepsOnePullRequestOnGitea(t *testing.T) {
 	g := giteaserver.Start(t)
-	clone := g.CreateRepo(t, "fleet")
+	clone, authed := seedGitea(t, g, "fleet", "prg")
 	repo := g.User + "/fleet"
-	authed := strings.Replace(clone, "http://", "http://"+g.User+":"+g.Token+"@", 1)
-	seed := t.TempDir()
-	for _, args := range [][]string{
-		{"init", "-q", "-b", "main"},
-		{"add", "-A"},
-		{"-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "base"},
-		{"push", "-q", authed, "main"},
-	} {
-		if len(args) > 0 && args[0] == "add" {
-			for name, content := range map[string]string{
-				"base/kustomization.yaml": "resources: [bucket.yaml]\n",
-				"base/bucket.yaml":        strings.ReplaceAll(bucketBase, "%s", "prg-logs"),
-			} {
-				p := filepath.Join(seed, name)
-				_ = os.MkdirAll(filepath.Dir(p), 0o755)
-				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		cmd := exec.Command("git", args...)
-		cmd.Dir = seed
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", args[0], err, pullrequest.Redact(string(out), g.Token))
-		}
-	}
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
