@@ -32,7 +32,7 @@ else
     -ldflags "-s -w -X main.Version=${version#v} -X 'main.Tags=$tags'" \
     -o "$out/gitea.tmp" code.gitea.io/gitea
   # Templates, locales and licence texts live in the module source: record where.
-  go list -m -f '{{.Dir}}' code.gitea.io/gitea > "$out/source.tmp"
+  (cd "$root/hack/gitea" && go list -m -f '{{.Dir}}' code.gitea.io/gitea) > "$out/source.tmp"
   mv "$out/source.tmp" "$out/source"
   mv "$out/gitea.tmp" "$out/gitea"
   say "gitea built in $((SECONDS - start))s"

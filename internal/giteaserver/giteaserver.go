@@ -94,10 +94,16 @@ func Start(t testing.TB) *Server {
 	s.gitea(t, "migrate")
 	s.gitea(t, "admin", "user", "create", "--username", Admin, "--password", s.Password,
 		"--email", Admin+"@localhost", "--admin", "--must-change-password=false")
-	s.Token = strings.TrimSpace(s.gitea(t, "admin", "user", "generate-access-token",
-		"--username", Admin, "--token-name", "driftback-tests", "--scopes", "all", "--raw"))
+	// --raw prints the token alone on its line; the CLI may log before it.
+	out := s.gitea(t, "admin", "user", "generate-access-token",
+		"--username", Admin, "--token-name", "driftback-tests", "--scopes", "all", "--raw")
+	for _, line := range strings.Split(out, "\n") {
+		if l := strings.TrimSpace(line); len(l) == 40 && strings.Trim(l, "0123456789abcdef") == "" {
+			s.Token = l
+		}
+	}
 	if s.Token == "" {
-		t.Fatal("gitea admin user generate-access-token printed no token")
+		t.Fatalf("gitea admin user generate-access-token printed no token (%d lines)", strings.Count(out, "\n"))
 	}
 	t.Cleanup(s.Stop)
 	s.Restart(t)
