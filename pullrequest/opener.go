@@ -128,6 +128,11 @@ func (o *Opener) try(ctx context.Context, s Spec, tries int) Result {
 	if out != "" {
 		o.m.Synced.WithLabelValues(o.p.Name(), string(out)).Inc()
 	}
+	if err != nil && ctx.Err() != nil {
+		// Shutting down (or snapshot's time is up): not the host's failure.
+		slog.Info("pull request: stopped before the host answered", "provider", o.p.Name(), "head", s.Head)
+		return res
+	}
 	if err != nil {
 		reason := ReasonOf(err)
 		o.m.Errors.WithLabelValues(o.p.Name(), reason).Inc()

@@ -151,7 +151,7 @@ func TestRunOpensThePullRequestInTheBackground(t *testing.T) {
 		prs := prPulls(t, g, repo)
 		return len(prs) == 1 && strings.Contains(prs[0].Body, "`logs-bbbb`"), fmt.Sprintf("%+v", prs)
 	})
-	if v := run.metric(t, `driftback_pull_requests_total{provider="gitea",outcome="opened"}`); v != 1 {
+	if v := run.metric(t, `driftback_pull_requests_total{outcome="opened",provider="gitea"}`); v != 1 {
 		t.Errorf("opened = %v, want 1", v)
 	}
 	if strings.Contains(run.logs.String(), g.Token) {
