@@ -210,7 +210,10 @@ func TestGiteaBadToken(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	// Generous: make test runs packages in parallel on 2 cores, and the
+	// image test's -trimpath build can starve Gitea for minutes (seen: 90 s
+	// was not enough). The deadline only matters when the test fails.
+	deadline := time.Now().Add(5 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
