@@ -54,8 +54,12 @@ type Git struct {
 	// Committer defaults to Author.
 	Committer Author `json:"committer"`
 	// Mode is side (Branch follows BaseBranch's tip plus Path, the default
-	// when they differ) or direct (commits appended to Branch, never forced).
+	// when they differ) or direct (commits appended to Branch, never forced);
+	// gitsync.ResolveMode is the rule.
 	Mode string `json:"mode"`
+	// modeWritten is Mode as the file has it, resolved again when a flag
+	// names another branch.
+	modeWritten string
 	// MessageTemplate is a Go text/template for commit messages; see
 	// docs/gitsync.md for the fields it can use.
 	MessageTemplate string `json:"messageTemplate"`
@@ -216,19 +220,9 @@ func (f File) validate() (*Config, error) {
 	if f.Git.Committer.Email == "" {
 		f.Git.Committer.Email = f.Git.Author.Email
 	}
-	switch f.Git.Mode {
-	case "":
-		f.Git.Mode = "side"
-		if f.Git.Branch == f.Git.BaseBranch {
-			f.Git.Mode = "direct"
-		}
-	case "side":
-		if f.Git.Branch == f.Git.BaseBranch {
-			return nil, fmt.Errorf("git.mode: side is not allowed when git.branch is the base branch %q (driftback never forces it): use direct, or another branch", f.Git.BaseBranch)
-		}
-	case "direct":
-	default:
-		return nil, fmt.Errorf("git.mode: %q is not allowed: side (follow git.baseBranch, the default) or direct (append, never force)", f.Git.Mode)
+	f.Git.modeWritten = f.Git.Mode
+	if err := f.Git.resolveMode(); err != nil {
+		return nil, err
 	}
 	if f.Git.PullRequest != nil {
 		if err := f.Git.PullRequest.Validate(f.Git.URL, f.Git.Branch, f.Git.BaseBranch, f.Git.AllowInsecureHTTP); err != nil {

@@ -9,12 +9,13 @@ package describe
 
 import (
 	"fmt"
-	"path"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // FileChange is one changed file of the overlay, relative to its directory.
@@ -196,34 +197,23 @@ func rank(what string) int {
 	return 103
 }
 
-// parse reads <category>/<namespace|_cluster>/<group>_<Kind>/<name>.yaml.
+// categories name the overlay's object directories in reports.
+var categories = map[string]string{
+	overlay.PatchesDir:   "patch",
+	overlay.ResourcesDir: "resource",
+	overlay.StatusDir:    "status",
+	overlay.UnmatchedDir: "unmatched",
+}
+
+// parse reads an overlay path (overlay.ParsePath).
 func parse(c FileChange) Object {
 	o := Object{File: c.Path, Op: c.Op}
-	parts := strings.Split(c.Path, "/")
-	if len(parts) != 4 {
+	e, ok := overlay.ParsePath(c.Path)
+	if !ok {
 		return o
 	}
-	switch parts[0] {
-	case "patches":
-		o.Category = "patch"
-	case "resources":
-		o.Category = "resource"
-	case "status":
-		o.Category = "status"
-	case "unmatched":
-		o.Category = "unmatched"
-	default:
-		return o
-	}
-	if parts[1] != "_cluster" {
-		o.Namespace = parts[1]
-	}
-	if g, k, ok := strings.Cut(parts[2], "_"); ok {
-		o.Group, o.Kind = g, k
-	} else {
-		o.Kind = parts[2]
-	}
-	o.Name = strings.TrimSuffix(parts[3], path.Ext(parts[3]))
+	o.Category = categories[e.Dir]
+	o.Namespace, o.Group, o.Kind, o.Name = e.Namespace, e.Group, e.Kind, e.Name
 	return o
 }
 

@@ -35,9 +35,9 @@ type Auth struct {
 	InsecureIgnoreHostKey bool
 }
 
-// Method returns the go-git auth method for url; nil when none is
+// method returns the go-git auth method for url; nil when none is
 // configured (local paths, file://, credentials in the URL).
-func (a Auth) Method(url string) (transport.AuthMethod, error) {
+func (a Auth) method(url string) (transport.AuthMethod, error) {
 	ep, err := ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -119,11 +119,11 @@ func ParseURL(url string) (*transport.Endpoint, error) {
 // Open opens url with a's credentials; every credential a holds or the URL
 // carries is scrubbed from the Repo's errors.
 func (a Auth) Open(url string) (*Repo, error) {
-	m, err := a.Method(url)
+	m, err := a.method(url)
 	if err != nil {
 		return nil, err
 	}
-	r, err := Open(url, m)
+	r, err := openMethod(url, m)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func benchSetup(b *testing.B, n int) *benchRepo {
 	if br, ok := benchRepos[n]; ok {
 		return br
 	}
-	r, err := Open("file:///nonexistent", nil)
+	r, err := Auth{}.Open("file:///nonexistent")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func benchSetup(b *testing.B, n int) *benchRepo {
 func (br *benchRepo) commit(b *testing.B, c Content) plumbing.Hash {
 	p := plan{parent: br.tip}
 	if !br.tip.IsZero() {
-		pc, err := br.r.Commit(br.tip)
+		pc, err := br.r.commit(br.tip)
 		if err != nil {
 			b.Fatal(err)
 		}

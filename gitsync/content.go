@@ -1,10 +1,6 @@
 package gitsync
 
-import (
-	"io/fs"
-
-	"github.com/go-git/go-git/v5/plumbing"
-)
+import "io/fs"
 
 // Op is what a commit did to a file.
 type Op string
@@ -49,11 +45,11 @@ type Prepare func(parent fs.FS) (Content, error)
 
 // Result of a Publish.
 type Result struct {
-	// Commit is the pushed commit, ZeroHash when nothing changed.
-	Commit  plumbing.Hash
+	// Commit is the pushed commit, zero when nothing changed.
+	Commit  Hash
 	Changes []Change
-	// Parent is the commit the new one was built on (ZeroHash for none).
-	Parent plumbing.Hash
+	// Parent is the commit the new one was built on (zero for none).
+	Parent Hash
 	// Rederived is true when the side branch was rebuilt on a new base tip.
 	Rederived bool
 	// Attempts is the number of fetch-build-push rounds it took.

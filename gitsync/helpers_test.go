@@ -46,7 +46,7 @@ func target(branch, base, dir string) gitsync.Target {
 
 func open(t *testing.T, url string) *gitsync.Repo {
 	t.Helper()
-	r, err := gitsync.Open(url, nil)
+	r, err := gitsync.Auth{}.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,35 +20,35 @@ var ErrNoCommit = fmt.Errorf("no driftback commit found")
 
 // LastChange fetches branch and returns driftback's newest commit that wrote
 // dir (trailer TrailerDir) and what it changed there against its parent.
-func (r *Repo) LastChange(ctx context.Context, branch, dir string) (plumbing.Hash, []Change, error) {
+func (r *Repo) LastChange(ctx context.Context, branch, dir string) (Hash, []Change, error) {
 	if err := validPath(dir); err != nil {
-		return plumbing.ZeroHash, nil, err
+		return "", nil, err
 	}
-	tips, err := r.Fetch(ctx, branch)
+	tips, err := r.fetch(ctx, branch)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return "", nil, err
 	}
 	tip, ok := tips[branch]
 	if !ok {
-		return plumbing.ZeroHash, nil, fmt.Errorf("branch %s: not found on the remote", branch)
+		return "", nil, fmt.Errorf("branch %s: %w", branch, ErrNoBranch)
 	}
-	c, err := r.Commit(tip)
+	c, err := r.commit(tip)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return "", nil, err
 	}
 	for range maxHistoryWalk {
 		if d, ok := trailer(c.Message, TrailerDir); ok && d == dir {
 			ch, err := r.diffDir(c, dir)
-			return c.Hash, ch, err
+			return hashOf(c.Hash), ch, err
 		}
 		if len(c.ParentHashes) == 0 {
 			break
 		}
-		if c, err = r.Commit(c.ParentHashes[0]); err != nil {
-			return plumbing.ZeroHash, nil, err
+		if c, err = r.commit(c.ParentHashes[0]); err != nil {
+			return "", nil, err
 		}
 	}
-	return plumbing.ZeroHash, nil, fmt.Errorf("branch %s, %s: %w in the last %d commits", branch, dir, ErrNoCommit, maxHistoryWalk)
+	return "", nil, fmt.Errorf("branch %s, %s: %w in the last %d commits", branch, dir, ErrNoCommit, maxHistoryWalk)
 }
 
 // BranchChanges fetches branch and base and returns what branch holds below
@@ -57,21 +57,21 @@ func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) ([]C
 	if err := validPath(dir); err != nil {
 		return nil, err
 	}
-	tips, err := r.Fetch(ctx, branch, base)
+	tips, err := r.fetch(ctx, branch, base)
 	if err != nil {
 		return nil, err
 	}
 	tip, ok := tips[branch]
 	if !ok {
-		return nil, fmt.Errorf("branch %s: not found on the remote", branch)
+		return nil, fmt.Errorf("branch %s: %w", branch, ErrNoBranch)
 	}
-	c, err := r.Commit(tip)
+	c, err := r.commit(tip)
 	if err != nil {
 		return nil, err
 	}
 	var from plumbing.Hash
 	if b, ok := tips[base]; ok {
-		bc, err := r.Commit(b)
+		bc, err := r.commit(b)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) ([]C
 func (r *Repo) diffDir(c *object.Commit, dir string) ([]Change, error) {
 	var from plumbing.Hash
 	if len(c.ParentHashes) > 0 {
-		p, err := r.Commit(c.ParentHashes[0])
+		p, err := r.commit(c.ParentHashes[0])
 		if err != nil {
 			return nil, err
 		}

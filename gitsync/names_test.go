@@ -9,7 +9,7 @@ import (
 // A name Git refuses is refused before any round trip, not retried until
 // the server says "funny refname".
 func TestPublishRefusesNamesGitRefuses(t *testing.T) {
-	r, err := Open("file:///nonexistent", nil)
+	r, err := Auth{}.Open("file:///nonexistent")
 	if err != nil {
 		t.Fatal(err)
 	}

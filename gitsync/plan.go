@@ -43,7 +43,7 @@ func (r *Repo) plan(t Target, tips map[string]plumbing.Hash) (plan, error) {
 	if !side || baseTip.IsZero() {
 		return p, nil
 	}
-	c, err := r.Commit(tip)
+	c, err := r.commit(tip)
 	if err != nil {
 		return p, err
 	}
@@ -109,7 +109,7 @@ func (r *Repo) fillRoot(p *plan) error {
 	if p.parent.IsZero() {
 		return nil
 	}
-	c, err := r.Commit(p.parent)
+	c, err := r.commit(p.parent)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (r *Repo) owned(tip *object.Commit) (bool, []string, string, error) {
 		if c.ParentHashes[0].String() == base {
 			return true, dirs, "", nil
 		}
-		next, err := r.Commit(c.ParentHashes[0])
+		next, err := r.commit(c.ParentHashes[0])
 		if err != nil {
 			return false, nil, "", err
 		}

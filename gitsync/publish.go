@@ -80,7 +80,7 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 
 func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Result, error) {
 	r.written.take() // objects of an earlier attempt: not this commit's
-	tips, err := r.Fetch(ctx, t.Branch, t.BaseBranch)
+	tips, err := r.fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
 		return Result{}, err
 	}
@@ -94,7 +94,7 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 			return Result{}, fmt.Errorf("read tree %s: %w", p.root, err)
 		}
 	}
-	content, err := prepare(TreeFS(tree))
+	content, err := prepare(treeFSOf(tree))
 	if err != nil {
 		return Result{}, callerError{err}
 	}
@@ -103,12 +103,12 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 		return Result{}, permanent(err)
 	}
 	if h.IsZero() {
-		return Result{Parent: p.parent}, nil
+		return Result{Parent: hashOf(p.parent)}, nil
 	}
 	// The branch moves from the tip this commit was built on (or, when
 	// re-derived, replaces it: the lease); zero creates it.
 	if err := r.pushPack(ctx, t.Branch, tips[t.Branch], h, r.written.take()); err != nil {
 		return Result{}, err
 	}
-	return Result{Commit: h, Changes: changes, Parent: p.parent, Rederived: p.rederive}, nil
+	return Result{Commit: hashOf(h), Changes: changes, Parent: hashOf(p.parent), Rederived: p.rederive}, nil
 }

@@ -34,7 +34,7 @@ func BenchmarkPublishOneFile(b *testing.B) {
 			gitserver.Run(b, work, "git", "-c", "gc.auto=0", "add", "-A")
 			gitserver.Run(b, work, "git", "-c", "gc.auto=0", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "seed")
 			gitserver.Run(b, work, "git", "-c", "gc.auto=0", "push", "-q", repoDir, "main")
-			r, err := gitsync.Open(url, nil)
+			r, err := gitsync.Auth{}.Open(url)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
 			srv := gitserver.New(b, gitserver.Options{})
 			url, _ := srv.CreateRepo(b, "fleet")
-			r, err := gitsync.Open(url, nil)
+			r, err := gitsync.Auth{}.Open(url)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -130,7 +130,7 @@ func TestSideBranchFollowsBase(t *testing.T) {
 	if err != nil || len(ch) != 1 || ch[0].Path != "a.yaml" || ch[0].Op != gitsync.Added || string(ch[0].New) != "a3" {
 		t.Errorf("BranchChanges = %+v, %v; want a.yaml added as a3", ch, err)
 	}
-	if c, ch, err := r.LastChange(t.Context(), "driftback/c1", dir); err != nil || c != tip.Hash || len(ch) != 1 {
+	if c, ch, err := r.LastChange(t.Context(), "driftback/c1", dir); err != nil || string(c) != tip.Hash.String() || len(ch) != 1 {
 		t.Errorf("LastChange = %s %+v %v; want the tip with one change", c, ch, err)
 	}
 	// The base moves again with no change in the cluster: still re-derived.

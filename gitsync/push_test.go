@@ -17,7 +17,7 @@ func TestPushIsCompareAndSwap(t *testing.T) {
 	url, repoDir := srv.CreateRepo(t, "fleet")
 	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
 	ctx := context.Background()
-	r, err := Open(url, nil)
+	r, err := Auth{}.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestPushIsCompareAndSwap(t *testing.T) {
 	objs := r.written.take()
 
 	// Someone else moves main first.
-	other, err := Open(url, nil)
+	other, err := Auth{}.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestPushWithoutDeltaSearch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := gitserver.New(t, gitserver.Options{})
 			url, repoDir := srv.CreateRepo(t, "fleet")
-			r, err := Open(url, nil)
+			r, err := Auth{}.Open(url)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -72,7 +72,7 @@ func TestServerDownThenBack(t *testing.T) {
 	_, repoDir := srv.CreateRepo(t, "fleet")
 	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
 	logs := captureLogs(t)
-	r, err := gitsync.Open(srv.URL+"/fleet.git", &http.BasicAuth{Username: "bot", Password: "hunter2-outage"})
+	r, err := gitsync.OpenMethod(srv.URL+"/fleet.git", &http.BasicAuth{Username: "bot", Password: "hunter2-outage"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +159,9 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			var r *gitsync.Repo
 			var err error
 			if tc.auth != nil {
-				r, err = gitsync.Open(tc.url, tc.auth)
+				r, err = gitsync.OpenMethod(tc.url, tc.auth)
 			} else {
-				r, err = gitsync.Open(tc.url, nil)
+				r, err = gitsync.OpenMethod(tc.url, nil)
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -15,7 +15,7 @@ func TestRefreshDropsObjectsAndKeepsWorking(t *testing.T) {
 	srv := gitserver.New(t, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(t, "fleet")
 	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
-	r, err := Open(url, nil)
+	r, err := Auth{}.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,9 +49,10 @@ type Repo struct {
 	metrics *metrics
 }
 
-// Open prepares an in-memory repository that fetches from and pushes to url
-// (https://, ssh://, file:// or a local path). Nothing is fetched yet.
-func Open(url string, auth transport.AuthMethod) (*Repo, error) {
+// openMethod prepares an in-memory repository that fetches from and pushes to url
+// (https://, ssh://, file:// or a local path) with go-git's auth method;
+// Auth.Open is the way in. Nothing is fetched yet.
+func openMethod(url string, auth transport.AuthMethod) (*Repo, error) {
 	if _, err := ParseURL(url); err != nil {
 		return nil, err
 	}
@@ -115,9 +116,9 @@ func (r *Repo) dirState(dir string) *dirState {
 	return st
 }
 
-// Fetch brings the named branches up to date and returns their tips; a branch
+// fetch brings the named branches up to date and returns their tips; a branch
 // the remote lacks is absent from the map. An empty remote yields an empty map.
-func (r *Repo) Fetch(ctx context.Context, branches ...string) (map[string]plumbing.Hash, error) {
+func (r *Repo) fetch(ctx context.Context, branches ...string) (map[string]plumbing.Hash, error) {
 	rem, err := r.repo.Remote(remoteName)
 	if err != nil {
 		return nil, err
@@ -152,8 +153,8 @@ func (r *Repo) Fetch(ctx context.Context, branches ...string) (map[string]plumbi
 	return tips, nil
 }
 
-// Commit returns a fetched commit.
-func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
+// commit returns a fetched commit.
+func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", h, err)
@@ -161,12 +162,12 @@ func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 	return c, nil
 }
 
-// Push sets branch on the remote to commit, which must descend from the
+// push sets branch on the remote to commit, which must descend from the
 // branch's current tip there (no force), with go-git's general push (it
 // works out what to send by walking the remote's objects; Publish sends
 // only what it wrote). ErrRejected wraps refusals by the server so callers
 // can fetch and try again; ErrDeclined a hook's refusal.
-func (r *Repo) Push(ctx context.Context, commit plumbing.Hash, branch string) error {
+func (r *Repo) push(ctx context.Context, commit plumbing.Hash, branch string) error {
 	// Full ref names: a HEAD:refs/heads/x refspec pushes nothing in go-git.
 	local := plumbing.NewBranchReferenceName(branch)
 	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(local, commit)); err != nil {

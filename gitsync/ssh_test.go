@@ -28,7 +28,7 @@ func TestSSHWithPinnedHostKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := gitsync.Open(url, m)
+			r, err := gitsync.OpenMethod(url, m)
 			if err != nil {
 				t.Fatal(err)
 			}

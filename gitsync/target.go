@@ -37,7 +37,8 @@ type Target struct {
 	Branch string
 	// BaseBranch is where Branch starts, and in ModeSide what it follows.
 	BaseBranch string
-	// Mode defaults to ModeDirect when Branch is BaseBranch, else ModeSide.
+	// Mode defaults to ModeDirect when Branch is BaseBranch, else ModeSide
+	// (ResolveMode).
 	Mode Mode
 	// Dir is the directory, relative to the repository root, that the file
 	// tree replaces. Nothing outside it is touched.
@@ -64,25 +65,35 @@ type Target struct {
 // Signer makes a detached, armored signature of a commit's bytes.
 type Signer func(message []byte) (string, error)
 
-func (t Target) mode() Mode {
-	switch {
-	case t.Mode != "":
-		return t.Mode
-	case t.Branch == t.BaseBranch || t.BaseBranch == "":
-		return ModeDirect
+// ResolveMode is the one rule for a configured mode ("" for the default):
+// side unless branch is the base branch, which is only ever appended to
+// (direct); side on the base branch is refused, since driftback never
+// forces the base branch.
+func ResolveMode(m Mode, branch, base string) (Mode, error) {
+	switch m {
+	case "":
+		if branch == base || base == "" {
+			return ModeDirect, nil
+		}
+		return ModeSide, nil
+	case ModeSide:
+		if branch == base {
+			return "", fmt.Errorf("side is not allowed when the branch is the base branch %q (driftback never forces the base branch): use direct, or another branch", base)
+		}
+		return m, nil
+	case ModeDirect:
+		return m, nil
 	default:
-		return ModeSide
+		return "", fmt.Errorf("%q is not allowed: side (follow the base branch, the default) or direct (append, never force)", m)
 	}
 }
 
 func (t Target) validate() error {
-	switch {
-	case t.Branch == "":
+	if t.Branch == "" {
 		return fmt.Errorf("target: branch is required")
-	case t.Mode != "" && t.Mode != ModeSide && t.Mode != ModeDirect:
-		return fmt.Errorf("target: mode %q is not allowed: side or direct", t.Mode)
-	case t.mode() == ModeSide && t.Branch == t.BaseBranch:
-		return fmt.Errorf("target: mode side needs a branch other than the base branch %q (driftback never forces the base branch)", t.BaseBranch)
+	}
+	if _, err := ResolveMode(t.Mode, t.Branch, t.BaseBranch); err != nil {
+		return fmt.Errorf("target: mode %w", err)
 	}
 	// Checked before any network round: a name the server refuses
 	// ("funny refname") would otherwise be retried.
@@ -98,4 +109,10 @@ func (t Target) validate() error {
 		return permanent(fmt.Errorf("target: dir: %w", err))
 	}
 	return validPath(t.Dir)
+}
+
+// mode is t's mode; validate has checked it.
+func (t Target) mode() Mode {
+	m, _ := ResolveMode(t.Mode, t.Branch, t.BaseBranch)
+	return m
 }

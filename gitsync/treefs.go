@@ -10,8 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// TreeFS is a read-only io/fs view of a Git tree; nil is an empty tree.
-func TreeFS(t *object.Tree) fs.FS { return treeFS{root: t} }
+// treeFSOf is a read-only io/fs view of a Git tree; nil is an empty tree.
+func treeFSOf(t *object.Tree) fs.FS { return treeFS{root: t} }
 
 type treeFS struct{ root *object.Tree }
 

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/overlay"
 )
 
 // BaseIndex records which objects the base (overlay.resources) defines, so a
@@ -112,7 +113,7 @@ func buildBase(base fs.FS, dir string, k kustomization) ([]*resource.Resource, e
 	if err != nil {
 		return nil, err
 	}
-	ofs, err := newOverlayFS(base, dir, Tree{KustomizationFile: b})
+	ofs, err := newOverlayFS(base, dir, Tree{overlay.KustomizationFile: b})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/overlay"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -175,24 +176,17 @@ func TestMetaRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ParseMeta(tree[MetaFile])
+	m, err := overlay.ParseMeta(tree[overlay.MetaFile])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ClusterUID != sampleLayout.ClusterUID || m.Cluster != sampleLayout.Cluster || m.FormatVersion != FormatVersion {
+	if m.ClusterUID != sampleLayout.ClusterUID || m.Cluster != sampleLayout.Cluster || m.FormatVersion != overlay.FormatVersion {
 		t.Errorf("meta = %+v", m)
 	}
 	for _, bad := range []string{"kind: Other\nclusterUID: x\n", "kind: Overlay\n", "kind: Overlay\nclusterUID: x\nformatVersion: 99\n", "kind: Overlay\nclusterUID: x\nextra: 1\n"} {
-		if _, err := ParseMeta([]byte(bad)); err == nil {
+		if _, err := overlay.ParseMeta([]byte(bad)); err == nil {
 			t.Errorf("ParseMeta(%q) should fail", bad)
 		}
-	}
-}
-
-func TestObjectKeys(t *testing.T) {
-	got := ObjectKeys([]string{"patches/ns/g_K/a.yaml", "status/ns/g_K/a.yaml", "resources/_cluster/core_PersistentVolume/pv.yaml", "kustomization.yaml", ".driftback.yaml"})
-	if len(got) != 2 || !got["ns/g_K/a.yaml"] || !got["_cluster/core_PersistentVolume/pv.yaml"] {
-		t.Errorf("ObjectKeys = %v", got)
 	}
 }
 
@@ -263,7 +257,7 @@ func TestRenderedOverlayAlwaysBuilds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if k := string(tree[KustomizationFile]); !strings.Contains(k, tt.want) {
+			if k := string(tree[overlay.KustomizationFile]); !strings.Contains(k, tt.want) {
 				t.Errorf("kustomization.yaml lacks %q:\n%s", tt.want, k)
 			}
 			if err := Verify(base(), "clusters/prod-eu1/driftback", tree); err != nil {

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // This is a small server-side applier on the dynamic client, in the way
@@ -49,7 +51,7 @@ func SplitYAML(b []byte) ([]*unstructured.Unstructured, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
-		u, err := decodeObject(doc)
+		u, err := overlay.DecodeObject(doc)
 		if err != nil {
 			return nil, fmt.Errorf("object %d of the stream: %w", len(out)+1, err)
 		}
@@ -90,7 +92,7 @@ func Apply(ctx context.Context, c *Cluster, objs []*unstructured.Unstructured, o
 				errs = append(errs, errOf[i])
 				continue
 			}
-			applied = append(applied, describe(u.GroupVersionKind().GroupKind().String(), u.GetNamespace(), u.GetName()))
+			applied = append(applied, overlay.ObjectName(u.GroupVersionKind().GroupKind().String(), u.GetNamespace(), u.GetName()))
 		}
 	}
 	applyAll(first)

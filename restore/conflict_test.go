@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // staticMapper is a RESTMapper that knows one kind; Reset does nothing.
@@ -41,7 +43,7 @@ func TestRestoreRetriesConflicts(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	ov, err := ReadOverlay(fstest.MapFS{
+	ov, err := overlay.Read(fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
 		"o/status/default/infra.example.com_KubernetesCluster/payments.yaml": {Data: []byte(
 			"apiVersion: infra.example.com/v1alpha1\nkind: KubernetesCluster\nmetadata:\n  name: payments\n  namespace: default\nstatus:\n  apiServerURL: https://p\n")},

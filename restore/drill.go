@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/render"
 )
 
@@ -24,7 +25,7 @@ type DrillOptions struct {
 
 // DrillReport is what a drill did and found.
 type DrillReport struct {
-	Meta    render.Meta
+	Meta    overlay.Meta
 	Applied []string
 	Restore Summary
 	Verify  Verification
@@ -64,7 +65,7 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	defer func() { r.RTO = time.Since(start) }()
 
 	t := time.Now()
-	ov, err := ReadOverlay(fsys, dir)
+	ov, err := overlay.Read(fsys, dir)
 	if err != nil {
 		r.Err = err
 		return r

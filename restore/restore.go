@@ -1,3 +1,8 @@
+// Package restore reads a driftback overlay back into a cluster: it writes
+// captured status through the /status subresource (Kubernetes ignores status
+// on create), and the drill rebuilds a scratch cluster from the overlay alone
+// and checks every captured field. It reads the overlay (package overlay)
+// from an io/fs.FS and knows nothing about Git.
 package restore
 
 import (
@@ -12,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // Options tune a restore.
@@ -74,7 +81,7 @@ func (s Summary) OK() bool { return s.Count(Missing) == 0 && s.Count(Failed) == 
 // missing or different are written; a write that loses a race with another
 // writer is retried on the fresh object. Running it twice writes nothing the
 // second time.
-func Restore(ctx context.Context, c *Cluster, files []File, opts Options) Summary {
+func Restore(ctx context.Context, c *Cluster, files []overlay.File, opts Options) Summary {
 	if opts.Poll <= 0 {
 		opts.Poll = 500 * time.Millisecond
 	}
@@ -86,7 +93,7 @@ func Restore(ctx context.Context, c *Cluster, files []File, opts Options) Summar
 	pending := files
 	var results []Result
 	for {
-		var missing []File
+		var missing []overlay.File
 		var last []Result
 		round := make([]Result, len(pending))
 		each(len(pending), func(i int) { round[i] = restoreOne(ctx, c, pending[i], opts) })
@@ -115,7 +122,7 @@ func Restore(ctx context.Context, c *Cluster, files []File, opts Options) Summar
 	return Summary{Results: results, Elapsed: time.Since(start)}
 }
 
-func restoreOne(ctx context.Context, c *Cluster, f File, opts Options) Result {
+func restoreOne(ctx context.Context, c *Cluster, f overlay.File, opts Options) Result {
 	r := Result{Object: f.Describe()}
 	want, ok := f.Object.Object["status"].(map[string]any)
 	if !ok {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/driftback/driftback/internal/testenv"
+	"github.com/driftback/driftback/overlay"
 )
 
 // cp is the real control plane this package's integration tests share.
@@ -116,7 +117,7 @@ func TestRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ov, err := ReadOverlay(overlayWith("r-present", "r-late", "r-never"), "o")
+	ov, err := overlay.Read(overlayWith("r-present", "r-late", "r-never"), "o")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestRestore(t *testing.T) {
 
 	// Dry run: says what it would do, writes nothing.
 	present, late := ov.Status[2], ov.Status[0] // sorted by path: r-late, r-never, r-present
-	dry := Restore(ctx, c, []File{present}, Options{DryRun: true})
+	dry := Restore(ctx, c, []overlay.File{present}, Options{DryRun: true})
 	if dry.Count(WouldRestore) != 1 || !dry.OK() {
 		t.Fatalf("dry run: %+v", dry)
 	}
@@ -166,7 +167,7 @@ func TestRestore(t *testing.T) {
 
 	// Idempotent: a second run finds everything equal and writes nothing.
 	before, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
-	again := Restore(ctx, c, []File{present, late}, Options{})
+	again := Restore(ctx, c, []overlay.File{present, late}, Options{})
 	after, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
 	if again.Count(AlreadyEqual) != 2 || !again.OK() || before.GetResourceVersion() != after.GetResourceVersion() {
 		t.Errorf("second restore: %+v, resourceVersion %s -> %s", again, before.GetResourceVersion(), after.GetResourceVersion())
@@ -182,7 +183,7 @@ func TestRestoreUnknownKindIsMissing(t *testing.T) {
 		"o/kustomization.yaml":                            {Data: []byte("resources: []\n")},
 		"o/status/_cluster/nope.example.com_Thing/x.yaml": {Data: []byte("apiVersion: nope.example.com/v1\nkind: Thing\nmetadata:\n  name: x\nstatus:\n  a: b\n")},
 	}
-	ov, err := ReadOverlay(fsys, "o")
+	ov, err := overlay.Read(fsys, "o")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
 		"o/kustomization.yaml":                                  {Data: []byte("resources: []\n")},
 		"o/status/default/conditions.example.com_Gadget/g.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nstatus:\n  endpoint: https://g\n  conditions:\n  - type: Ready\n    status: \"True\"\n")},
 	}
-	ov, err := ReadOverlay(fsys, "o")
+	ov, err := overlay.Read(fsys, "o")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestRestoreWithoutStatusSubresource(t *testing.T) {
 	if _, err := c.Dyn.Resource(gvr).Namespace("default").Create(ctx, u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ov, err := ReadOverlay(fstest.MapFS{
+	ov, err := overlay.Read(fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
 		"o/status/default/conditions.example.com_Legacy/old.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Legacy\nmetadata:\n  name: old\n  namespace: default\nstatus:\n  id: legacy-7\n")},
 	}, "o")

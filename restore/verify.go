@@ -6,6 +6,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // Mismatch is a captured field the cluster does not hold as Git does.
@@ -31,9 +33,9 @@ var identityLeaves = map[string]bool{"apiVersion": true, "kind": true, "metadata
 // Verify checks every captured field of the overlay's patches, resources,
 // status and unmatched files against the live objects. Live objects may hold more
 // (defaults, fields the capture excluded); every captured value must be there.
-func Verify(ctx context.Context, c *Cluster, o *Overlay) Verification {
+func Verify(ctx context.Context, c *Cluster, o *overlay.Overlay) Verification {
 	var v Verification
-	check := func(files []File, statusOnly bool) {
+	check := func(files []overlay.File, statusOnly bool) {
 		found := make([]Verification, len(files))
 		each(len(files), func(i int) { found[i] = verifyOne(ctx, c, files[i], statusOnly) })
 		for _, f := range found {
@@ -50,7 +52,7 @@ func Verify(ctx context.Context, c *Cluster, o *Overlay) Verification {
 }
 
 // verifyOne checks one file's captured leaves against its live object.
-func verifyOne(ctx context.Context, c *Cluster, f File, statusOnly bool) Verification {
+func verifyOne(ctx context.Context, c *Cluster, f overlay.File, statusOnly bool) Verification {
 	v := Verification{Objects: 1}
 	var want []Leaf
 	for _, l := range Leaves("", f.Object.Object) {

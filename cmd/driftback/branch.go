@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/restore"
@@ -34,45 +32,21 @@ func (s *overlaySource) resolve() error {
 		return fmt.Errorf("%w (or give --repo, --branch and --path)", err)
 	}
 	s.allowHTTP = cfg.Git.AllowInsecureHTTP
-	if s.repoURL == "" {
-		s.repoURL = cfg.Git.URL
+	if err := cfg.Override(config.Overrides{URL: s.repoURL, Branch: s.branch, Path: s.dir}); err != nil {
+		return err
 	}
-	if s.branch == "" {
-		s.branch = cfg.Git.Branch
-	}
-	if s.dir == "" {
-		s.dir = cfg.Git.Path
-	}
-	if s.repoURL == "" {
-		return fmt.Errorf("git.url: required (in the config or as --repo)")
-	}
+	s.repoURL, s.branch, s.dir = cfg.Git.URL, cfg.Git.Branch, cfg.Git.Path
 	return nil
 }
 
-// open fetches the branch and returns its tree as a file system; only the
-// wiring here knows Git, restore reads an fs.FS.
-func (s *overlaySource) open(ctx context.Context) (fs.FS, plumbing.Hash, error) {
+// open fetches the branch and returns its tree as a file system; restore
+// reads an fs.FS.
+func (s *overlaySource) open(ctx context.Context) (fs.FS, gitsync.Hash, error) {
 	repo, err := openRepo(s.repoURL, &s.git, s.allowHTTP)
 	if err != nil {
-		return nil, plumbing.ZeroHash, err
+		return nil, "", err
 	}
-	tips, err := repo.Fetch(ctx, s.branch)
-	if err != nil {
-		return nil, plumbing.ZeroHash, err
-	}
-	h, ok := tips[s.branch]
-	if !ok {
-		return nil, plumbing.ZeroHash, fmt.Errorf("branch %s not found in the repository", s.branch)
-	}
-	c, err := repo.Commit(h)
-	if err != nil {
-		return nil, plumbing.ZeroHash, err
-	}
-	t, err := c.Tree()
-	if err != nil {
-		return nil, plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", h, err)
-	}
-	return gitsync.TreeFS(t), h, nil
+	return repo.ReadBranch(ctx, s.branch)
 }
 
 // readBranch is what restore and drill start from: the cluster to write to
@@ -81,7 +55,7 @@ type readBranch struct {
 	cluster *restore.Cluster
 	host    string
 	fsys    fs.FS
-	commit  plumbing.Hash
+	commit  gitsync.Hash
 }
 
 // connect resolves the source, connects to the cluster and fetches the branch.

@@ -39,14 +39,8 @@ func (c *configFlags) load() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.repoURL != "" {
-		cfg.Git.URL = c.repoURL
-	}
-	if c.branch != "" {
-		cfg.Git.Branch = c.branch
-	}
-	if cfg.Git.URL == "" {
-		return nil, fmt.Errorf("git.url: required (in the config or as --repo)")
+	if err := cfg.Override(config.Overrides{URL: c.repoURL, Branch: c.branch}); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/render"
 )
 
@@ -85,9 +86,9 @@ func publish(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid st
 		if err := carryRecorded(parent, dir, tree, opts.carryKinds); err != nil {
 			return gitsync.Content{}, err
 		}
-		if n := countUnder(tree, render.UnmatchedDir); n > 0 {
+		if n := countUnder(tree, overlay.UnmatchedDir); n > 0 {
 			slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
-				"objects", n, "dir", path.Join(dir, render.UnmatchedDir))
+				"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
 		}
 		if err := checkShrink(parent, dir, tree, opts); err != nil {
 			return gitsync.Content{}, &refusal{refusedMassDeletion, err}
@@ -196,8 +197,8 @@ func checkShrink(parent fs.FS, dir string, tree render.Tree, opts publishOptions
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
-	old := render.ObjectKeys(oldPaths)
-	now := render.ObjectKeys(tree.Paths())
+	old := overlay.ObjectKeys(oldPaths)
+	now := overlay.ObjectKeys(tree.Paths())
 	var gone []string
 	for k := range old {
 		if !now[k] {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/restore"
 )
 
@@ -42,7 +43,7 @@ when an object is still missing or a write failed.`,
 			if err != nil {
 				return err
 			}
-			ov, err := restore.ReadOverlay(b.fsys, src.dir)
+			ov, err := overlay.Read(b.fsys, src.dir)
 			if err != nil {
 				return err
 			}
@@ -62,7 +63,7 @@ when an object is still missing or a write failed.`,
 	return cmd
 }
 
-func describeMeta(o *restore.Overlay) string {
+func describeMeta(o *overlay.Overlay) string {
 	if o.Meta.ClusterUID == "" {
 		return "no cluster record"
 	}

@@ -41,7 +41,7 @@ keeps going. See docs/run.md.`,
 			if cf.opts.message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
-			if cf.opts.signer, err = cf.git.signer(); err != nil {
+			if cf.opts.signer, err = cf.git.creds.Signer(); err != nil {
 				return err
 			}
 			rc, err := g.restConfig()

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/restore"
 )
 
@@ -33,24 +34,15 @@ func (o *startupOptions) addFlags(f *pflag.FlagSet) {
 
 // recordedOverlay reads the overlay on the branch; nil when the branch or
 // the overlay does not exist yet.
-func recordedOverlay(ctx context.Context, repo *gitsync.Repo, branch, dir string) (*restore.Overlay, error) {
-	tips, err := repo.Fetch(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	h, ok := tips[branch]
-	if !ok {
+func recordedOverlay(ctx context.Context, repo *gitsync.Repo, branch, dir string) (*overlay.Overlay, error) {
+	fsys, _, err := repo.ReadBranch(ctx, branch)
+	if errors.Is(err, gitsync.ErrNoBranch) {
 		return nil, nil
 	}
-	c, err := repo.Commit(h)
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", h, err)
-	}
-	ov, err := restore.ReadOverlay(gitsync.TreeFS(t), dir)
+	ov, err := overlay.Read(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -58,7 +58,7 @@ pushes. With no change in the cluster it makes no commit.`,
 			if opts.message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
-			if opts.signer, err = cf.git.signer(); err != nil {
+			if opts.signer, err = cf.git.creds.Signer(); err != nil {
 				return err
 			}
 			repo, err := openRepo(cfg.Git.URL, &cf.git, cfg.Git.AllowInsecureHTTP)
@@ -96,20 +96,4 @@ pushes. With no change in the cluster it makes no commit.`,
 	prf.addFlags(f)
 	f.DurationVar(&prTimeout, "pull-request-timeout", 2*time.Minute, "how long to retry the pull request while the host is down or rate-limited (the capture is pushed before)")
 	return cmd
-}
-
-// openRepo opens the repository at url with the credentials of the flags;
-// allowHTTP (git.allowInsecureHTTP or --git-allow-insecure-http) lets them
-// go over plain http://.
-func openRepo(url string, gf *gitFlags, allowHTTP bool) (*gitsync.Repo, error) {
-	a, err := gf.auth()
-	if err != nil {
-		return nil, err
-	}
-	a.AllowInsecureHTTP = allowHTTP || gf.allowInsecureHTTP
-	r, err := a.Open(url)
-	if err != nil {
-		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-bearer-token-file, --git-ssh-key-file, --git-known-hosts-file, --git-secret-dir): %w", err)
-	}
-	return r, nil
 }

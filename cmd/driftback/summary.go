@@ -31,14 +31,8 @@ prints the title and body of the pull request run and snapshot keep open
 			if err != nil {
 				return err
 			}
-			if repoURL != "" {
-				cfg.Git.URL = repoURL
-			}
-			if branch != "" {
-				cfg.Git.Branch = branch
-			}
-			if cfg.Git.URL == "" {
-				return fmt.Errorf("git.url: required (in the config or as --repo)")
+			if err := cfg.Override(config.Overrides{URL: repoURL, Branch: branch}); err != nil {
+				return err
 			}
 			repo, err := openRepo(cfg.Git.URL, &gf, cfg.Git.AllowInsecureHTTP)
 			if err != nil {

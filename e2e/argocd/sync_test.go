@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/render"
 	"github.com/driftback/driftback/restore"
 )
@@ -73,7 +74,7 @@ func TestArgoCDSyncEqualsDrill(t *testing.T) {
 	// A is lost. Only the branch is left.
 	clone := filepath.Join(t.TempDir(), "clone")
 	run(t, root, "git", "clone", "-q", "--branch", "driftback/demo", repoDir, clone)
-	overlay, err := restore.ReadOverlay(os.DirFS(clone), overlayDir)
+	ov, err := overlay.Read(os.DirFS(clone), overlayDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +96,8 @@ func TestArgoCDSyncEqualsDrill(t *testing.T) {
 	out = run(t, root, driftback, "drill", "--kubeconfig", drill.kubeconfig, "--config", cfg, "--repo", repoDir, "--wait", "30s")
 	t.Logf("driftback drill:\n%s", out)
 
-	byArgo := restore.Verify(ctx, argo.cl, overlay)
-	byDrill := restore.Verify(ctx, drill.cl, overlay)
+	byArgo := restore.Verify(ctx, argo.cl, ov)
+	byDrill := restore.Verify(ctx, drill.cl, ov)
 	for name, v := range map[string]restore.Verification{"Argo CD sync + restore": byArgo, "drill": byDrill} {
 		for _, m := range v.Mismatches {
 			t.Errorf("%s: %s %s: want %v, got %v", name, m.Object, m.Path, m.Want, m.Got)

@@ -1,9 +1,4 @@
-// Package restore reads a driftback overlay back into a cluster: it writes
-// captured status through the /status subresource (Kubernetes ignores status
-// on create), and the drill rebuilds a scratch cluster from the overlay alone
-// and checks every captured field. It reads the overlay as an io/fs.FS and
-// knows nothing about Git.
-package restore
+package overlay
 
 import (
 	"errors"
@@ -15,15 +10,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
-
-	"github.com/driftback/driftback/render"
 )
 
 // Overlay is what a rendered overlay holds, file by file.
 type Overlay struct {
 	// Meta is the record of the cluster that wrote the overlay; zero when
-	// the overlay has no .driftback.yaml.
-	Meta render.Meta
+	// the overlay has no MetaFile.
+	Meta Meta
 	// Patches, Resources and Status hold the files of those directories,
 	// sorted by path.
 	Patches   []File
@@ -49,8 +42,8 @@ type File struct {
 // kustomize build sees it, which may leave the namespace to the GitOps tool
 // or name it before Flux's targetNamespace.
 func (f File) Namespace() string {
-	if ns, _, ok := f.pathIdentity(); ok {
-		return ns
+	if e, ok := ParsePath(f.Path); ok {
+		return e.Namespace
 	}
 	return f.Object.GetNamespace()
 }
@@ -59,57 +52,48 @@ func (f File) Namespace() string {
 // names, else its metadata's (a patch may address the object by its name
 // before Flux's namePrefix, or by a ${var} Flux substitutes).
 func (f File) Name() string {
-	if _, name, ok := f.pathIdentity(); ok {
-		return name
+	if e, ok := ParsePath(f.Path); ok {
+		return e.Name
 	}
 	return f.Object.GetName()
 }
 
-// pathIdentity reads <dir>/<namespace|_cluster>/<group>_<Kind>/<name>.yaml.
-func (f File) pathIdentity() (namespace, name string, ok bool) {
-	parts := strings.Split(f.Path, "/")
-	if len(parts) != 4 || !strings.HasSuffix(parts[3], ".yaml") {
-		return "", "", false
-	}
-	if parts[1] != render.ClusterScopedDir {
-		namespace = parts[1]
-	}
-	return namespace, strings.TrimSuffix(parts[3], ".yaml"), true
-}
-
 // Describe names the object for reports: Kind.group/namespace/name.
 func (f File) Describe() string {
-	return describe(f.Object.GroupVersionKind().GroupKind().String(), f.Namespace(), f.Name())
+	return ObjectName(f.Object.GroupVersionKind().GroupKind().String(), f.Namespace(), f.Name())
 }
 
-func describe(gk, ns, name string) string {
+// ObjectName names an object for reports: Kind.group/namespace/name, or
+// Kind.group/name when cluster-scoped.
+func ObjectName(groupKind, ns, name string) string {
 	if ns == "" {
-		return gk + "/" + name
+		return groupKind + "/" + name
 	}
-	return gk + "/" + ns + "/" + name
+	return groupKind + "/" + ns + "/" + name
 }
 
-// ReadOverlay reads the overlay at dir of fsys (a repository's tree).
-func ReadOverlay(fsys fs.FS, dir string) (*Overlay, error) {
+// Read reads the overlay at dir of fsys (a repository's tree). A directory
+// with neither MetaFile nor KustomizationFile is fs.ErrNotExist.
+func Read(fsys fs.FS, dir string) (*Overlay, error) {
 	dir = path.Clean(strings.Trim(dir, "/"))
 	o := &Overlay{}
-	b, err := fs.ReadFile(fsys, path.Join(dir, render.MetaFile))
+	b, err := fs.ReadFile(fsys, path.Join(dir, MetaFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if _, err := fs.Stat(fsys, path.Join(dir, render.KustomizationFile)); err != nil {
-			return nil, fmt.Errorf("read overlay %s: no %s or %s there: %w", dir, render.MetaFile, render.KustomizationFile, err)
+		if _, err := fs.Stat(fsys, path.Join(dir, KustomizationFile)); err != nil {
+			return nil, fmt.Errorf("read overlay %s: no %s or %s there: %w", dir, MetaFile, KustomizationFile, err)
 		}
 	case err != nil:
 		return nil, fmt.Errorf("read overlay %s: %w", dir, err)
 	default:
-		if o.Meta, err = render.ParseMeta(b); err != nil {
+		if o.Meta, err = ParseMeta(b); err != nil {
 			return nil, fmt.Errorf("read overlay %s: %w", dir, err)
 		}
 	}
 	for _, d := range []struct {
 		name string
 		into *[]File
-	}{{render.PatchesDir, &o.Patches}, {render.ResourcesDir, &o.Resources}, {render.StatusDir, &o.Status}, {render.UnmatchedDir, &o.Unmatched}} {
+	}{{PatchesDir, &o.Patches}, {ResourcesDir, &o.Resources}, {StatusDir, &o.Status}, {UnmatchedDir, &o.Unmatched}} {
 		files, err := readObjects(fsys, dir, d.name)
 		if err != nil {
 			return nil, err
@@ -133,7 +117,7 @@ func readObjects(fsys fs.FS, dir, sub string) ([]File, error) {
 		if err != nil {
 			return err
 		}
-		u, err := decodeObject(b)
+		u, err := DecodeObject(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
@@ -147,9 +131,9 @@ func readObjects(fsys fs.FS, dir, sub string) ([]File, error) {
 	return out, nil
 }
 
-// decodeObject decodes one YAML object the way the apiserver's JSON is
+// DecodeObject decodes one YAML object the way the apiserver's JSON is
 // decoded (integers as int64), so captured and live values compare equal.
-func decodeObject(b []byte) (*unstructured.Unstructured, error) {
+func DecodeObject(b []byte) (*unstructured.Unstructured, error) {
 	j, err := yaml.YAMLToJSON(b)
 	if err != nil {
 		return nil, fmt.Errorf("not YAML: %w", err)

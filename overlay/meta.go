@@ -1,7 +1,10 @@
-package render
+package overlay
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"path"
 
 	"sigs.k8s.io/yaml"
 )
@@ -23,8 +26,9 @@ type Meta struct {
 	ClusterUID string `json:"clusterUID"`
 }
 
-func newMeta(l Layout) Meta {
-	return Meta{APIVersion: "driftback.dev/v1alpha1", Kind: "Overlay", FormatVersion: FormatVersion, Cluster: l.Cluster, ClusterUID: l.ClusterUID}
+// NewMeta is the record of the cluster named cluster with kube-system UID uid.
+func NewMeta(cluster, uid string) Meta {
+	return Meta{APIVersion: "driftback.dev/v1alpha1", Kind: "Overlay", FormatVersion: FormatVersion, Cluster: cluster, ClusterUID: uid}
 }
 
 // ParseMeta reads MetaFile.
@@ -40,4 +44,19 @@ func ParseMeta(b []byte) (Meta, error) {
 		return Meta{}, fmt.Errorf("parse %s: formatVersion %d is newer than this driftback understands (%d); upgrade driftback", MetaFile, m.FormatVersion, FormatVersion)
 	}
 	return m, nil
+}
+
+// ReadMeta reads the record of the overlay at dir of fsys; found is false
+// (and the error nil) when there is none.
+func ReadMeta(fsys fs.FS, dir string) (m Meta, found bool, err error) {
+	p := path.Join(dir, MetaFile)
+	b, err := fs.ReadFile(fsys, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Meta{}, false, nil
+	}
+	if err != nil {
+		return Meta{}, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	m, err = ParseMeta(b)
+	return m, err == nil, err
 }

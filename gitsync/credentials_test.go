@@ -1,4 +1,4 @@
-package main
+package gitsync_test
 
 import (
 	"os"
@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
+	"github.com/driftback/driftback/gitsync"
 )
 
-func TestGitFlagsAuth(t *testing.T) {
+func TestCredentialsAuth(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -29,25 +29,19 @@ func TestGitFlagsAuth(t *testing.T) {
 	}
 	tests := []struct {
 		name               string
-		args               []string
+		creds              gitsync.Credentials
 		wantUser, wantPass string
 		wantKnownHosts     string
 		wantErr            string
 	}{
-		{name: "files, trailing newline trimmed", args: []string{"--git-username-file", write("u", "bot\n"), "--git-password-file", write("p", "tok en\n")}, wantUser: "bot", wantPass: "tok en"},
-		{name: "secret folder", args: []string{"--git-secret-dir", secret}, wantUser: "from-dir", wantPass: "dir-token", wantKnownHosts: filepath.Join(secret, "known_hosts")},
-		{name: "flag beats folder", args: []string{"--git-secret-dir", secret, "--git-password-file", write("p2", "flag-token")}, wantUser: "from-dir", wantPass: "flag-token", wantKnownHosts: filepath.Join(secret, "known_hosts")},
-		{name: "missing file names the flag", args: []string{"--git-password-file", filepath.Join(dir, "nope")}, wantErr: "--git-password-file"},
+		{name: "files, trailing newline trimmed", creds: gitsync.Credentials{UsernameFile: write("u", "bot\n"), PasswordFile: write("p", "tok en\n")}, wantUser: "bot", wantPass: "tok en"},
+		{name: "secret folder", creds: gitsync.Credentials{SecretDir: secret}, wantUser: "from-dir", wantPass: "dir-token", wantKnownHosts: filepath.Join(secret, "known_hosts")},
+		{name: "file beats folder", creds: gitsync.Credentials{SecretDir: secret, PasswordFile: write("p2", "flag-token")}, wantUser: "from-dir", wantPass: "flag-token", wantKnownHosts: filepath.Join(secret, "known_hosts")},
+		{name: "missing file names the flag", creds: gitsync.Credentials{PasswordFile: filepath.Join(dir, "nope")}, wantErr: "--git-password-file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var g gitFlags
-			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
-			g.addFlags(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			a, err := g.auth()
+			a, err := tc.creds.Auth()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
