@@ -36,7 +36,7 @@ func (r *Repo) Lag(ctx context.Context, t Target) (Lag, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	tips, err := r.Fetch(ctx, t.Branch, t.BaseBranch)
+	tips, err := r.fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
 		return Lag{}, err
 	}
@@ -45,7 +45,7 @@ func (r *Repo) Lag(ctx context.Context, t Target) (Lag, error) {
 	if t.mode() != ModeSide || !hasBase || !hasBranch {
 		return Lag{BaseTip: baseTip}, nil
 	}
-	c, err := r.Commit(tip)
+	c, err := r.commit(tip)
 	if err != nil {
 		return Lag{}, err
 	}
@@ -54,7 +54,7 @@ func (r *Repo) Lag(ctx context.Context, t Target) (Lag, error) {
 		return Lag{BaseTip: baseTip}, nil
 	}
 	lag := Lag{BaseTip: baseTip}
-	b, err := r.Commit(baseTip)
+	b, err := r.commit(baseTip)
 	if err != nil {
 		return Lag{}, err
 	}
@@ -67,7 +67,7 @@ func (r *Repo) Lag(ctx context.Context, t Target) (Lag, error) {
 		if len(b.ParentHashes) == 0 {
 			break
 		}
-		if b, err = r.Commit(b.ParentHashes[0]); err != nil {
+		if b, err = r.commit(b.ParentHashes[0]); err != nil {
 			return Lag{}, fmt.Errorf("walk %s: %w", t.BaseBranch, err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 // KindDir is the directory of a kind's files inside a category and a
@@ -29,13 +31,13 @@ func (t Tree) Carry(files map[string][]byte) error {
 	if len(files) == 0 {
 		return nil
 	}
-	kb, ok := t[KustomizationFile]
+	kb, ok := t[overlay.KustomizationFile]
 	if !ok {
-		return fmt.Errorf("carry: the tree has no %s", KustomizationFile)
+		return fmt.Errorf("carry: the tree has no %s", overlay.KustomizationFile)
 	}
 	var k kustomization
 	if err := yaml.Unmarshal(bytes.TrimPrefix(kb, []byte(header)), &k); err != nil {
-		return fmt.Errorf("carry: read %s: %w", KustomizationFile, err)
+		return fmt.Errorf("carry: read %s: %w", overlay.KustomizationFile, err)
 	}
 	paths := make([]string, 0, len(files))
 	for p := range files {
@@ -48,9 +50,9 @@ func (t Tree) Carry(files map[string][]byte) error {
 		}
 		t[p] = files[p]
 		switch cat, _, _ := strings.Cut(p, "/"); cat {
-		case ResourcesDir:
+		case overlay.ResourcesDir:
 			k.Resources = append(k.Resources, p)
-		case PatchesDir:
+		case overlay.PatchesDir:
 			k.Patches = append(k.Patches, patch{Path: p})
 		}
 	}
@@ -58,7 +60,7 @@ func (t Tree) Carry(files map[string][]byte) error {
 	if err != nil {
 		return fmt.Errorf("carry: %w", err)
 	}
-	t[KustomizationFile] = append([]byte(header), out...)
+	t[overlay.KustomizationFile] = append([]byte(header), out...)
 	return nil
 }
 
@@ -72,7 +74,7 @@ func OfKinds(paths []string, kindDirs map[string]bool) []string {
 			continue
 		}
 		switch parts[0] {
-		case PatchesDir, ResourcesDir, StatusDir, UnmatchedDir:
+		case overlay.PatchesDir, overlay.ResourcesDir, overlay.StatusDir, overlay.UnmatchedDir:
 			if kindDirs[parts[2]] {
 				out = append(out, p)
 			}

@@ -3,6 +3,8 @@ package render
 import (
 	"strings"
 	"testing"
+
+	"github.com/driftback/driftback/overlay"
 )
 
 func TestCarryKeepsFilesAndListsThem(t *testing.T) {
@@ -22,8 +24,8 @@ func TestCarryKeepsFilesAndListsThem(t *testing.T) {
 			t.Errorf("%s changed: %q", p, tree[p])
 		}
 	}
-	if !strings.Contains(string(tree[KustomizationFile]), "resources/_cluster/core_ConfigMap/kept.yaml") {
-		t.Errorf("the carried resource is not listed:\n%s", tree[KustomizationFile])
+	if !strings.Contains(string(tree[overlay.KustomizationFile]), "resources/_cluster/core_ConfigMap/kept.yaml") {
+		t.Errorf("the carried resource is not listed:\n%s", tree[overlay.KustomizationFile])
 	}
 	out, err := Build(base(), "clusters/prod-eu1/driftback", tree)
 	if err != nil {

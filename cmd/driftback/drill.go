@@ -40,7 +40,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 				if err != nil {
 					return err
 				}
-				uid, err := refuseRecordedTarget(cmd.Context(), rc, b.fsys)
+				uid, err := restore.RefuseRecordedTarget(cmd.Context(), rc, b.fsys)
 				if err != nil {
 					return err
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/writeback"
 )
 
 // messageFlags choose how commits are described: the message template and
@@ -44,7 +45,7 @@ func (m *messageFlags) writeSummary(cluster string, changes []gitsync.Change) er
 	}
 	text := fmt.Sprintf("### driftback: no change in %s\n\nGit already holds the live state.\n", cluster)
 	if len(changes) > 0 {
-		text = describe.Describe(cluster, fileChanges(changes)).Markdown()
+		text = writeback.Describe(cluster, changes).Markdown()
 	}
 	if err := os.WriteFile(m.summaryFile, []byte(text), 0o644); err != nil {
 		return fmt.Errorf("--summary-file: %w", err)

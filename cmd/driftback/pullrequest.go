@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -16,8 +14,9 @@ import (
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/pullrequest"
-	"github.com/driftback/driftback/render"
+	"github.com/driftback/driftback/writeback"
 )
 
 // prFlags override git.pullRequest; --pull-request-provider alone turns
@@ -136,7 +135,7 @@ func prText(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid str
 	if uid == "" {
 		uid = branchUID(ctx, repo, cfg.Git.Branch, cfg.Git.Path)
 	}
-	r := describe.Describe(cfg.Cluster, fileChanges(changes))
+	r := writeback.Describe(cfg.Cluster, changes)
 	body = r.PullRequestBody(describe.PullRequestInfo{
 		Cluster: cfg.Cluster, ClusterUID: uid, Dir: cfg.Git.Path, Head: cfg.Git.Branch, Base: cfg.Git.BaseBranch,
 	})
@@ -146,27 +145,11 @@ func prText(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid str
 // branchUID reads the cluster identity the branch records ("" when it
 // cannot: the body then leaves it out).
 func branchUID(ctx context.Context, repo *gitsync.Repo, branch, dir string) string {
-	tips, err := repo.Fetch(ctx, branch)
+	fsys, _, err := repo.ReadBranch(ctx, branch)
 	if err != nil {
 		return ""
 	}
-	h, ok := tips[branch]
-	if !ok {
-		return ""
-	}
-	c, err := repo.Commit(h)
-	if err != nil {
-		return ""
-	}
-	t, err := c.Tree()
-	if err != nil {
-		return ""
-	}
-	b, err := fs.ReadFile(gitsync.TreeFS(t), path.Join(dir, render.MetaFile))
-	if err != nil {
-		return ""
-	}
-	m, err := render.ParseMeta(b)
+	m, _, err := overlay.ReadMeta(fsys, dir)
 	if err != nil {
 		return ""
 	}

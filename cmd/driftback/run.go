@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -9,8 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/follow"
+	"github.com/driftback/driftback/render"
+	"github.com/driftback/driftback/restore"
+	"github.com/driftback/driftback/writeback"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -19,7 +24,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		opts        live.ControllerOptions
 		metricsAddr string
 		msgFlags    messageFlags
-		startup     startupOptions
+		startup     startupFlags
 		following   followFlags
 		election    leaderFlags
 		prf         prFlags
@@ -38,10 +43,10 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			if cf.opts.message, err = msgFlags.template(cfg); err != nil {
+			if cf.opts.Message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
-			if cf.opts.signer, err = cf.git.creds.Signer(); err != nil {
+			if cf.opts.Signer, err = cf.git.creds.Signer(); err != nil {
 				return err
 			}
 			rc, err := g.restConfig()
@@ -62,7 +67,7 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.allowInsecureHTTP)
+			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.creds.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}
@@ -71,26 +76,46 @@ keeps going. See docs/run.md.`,
 				return err
 			}
 			lead := newLeadership(election.enabled)
-			p := &runPublisher{cfg: cfg, repo: repo, uid: uid, opts: cf.opts, active: lead.active, pr: prs}
-			ctl := cl.NewController(cfg.Rules, p.publish, opts)
+			w := writeback.New(cfg, repo, uid, cf.opts)
+			wm := writeback.NewMetrics()
+			ctl := cl.NewController(cfg.Rules, func(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
+				if !lead.active() {
+					// A standby drops the captures: the leader's publish has them all.
+					slog.Debug("standby: not publishing", "objects", len(caps))
+					return nil
+				}
+				// The kinds that could not be listed are carried over from
+				// the branch as they are: their absence is not a deletion.
+				var carry []string
+				for _, u := range unlisted {
+					carry = append(carry, render.KindDir(u.Resource.GVR.Group, u.Resource.Kind))
+				}
+				committed, err := w.Unattended(ctx, caps, carry, wm)
+				if committed {
+					// After the push: the pull request is the reviewers' view,
+					// synced in the background; it never fails this publish.
+					prs.submit(ctx, repo, uid)
+				}
+				return err
+			}, opts)
 			fm := follow.NewMetrics()
-			extra := append(repo.Collectors(), append(fm.Collectors(), lead.gauge)...)
+			extra := append(append(wm.Collectors(), repo.Collectors()...), append(fm.Collectors(), lead.gauge)...)
 			if prs != nil {
 				// The pull request is synced beside the captures, never in
 				// their way: see docs/pullrequests.md.
 				extra = append(extra, prs.m.Collectors()...)
 				go prs.opener.Run(ctx)
 			}
-			p.m = newRunMetrics(ctl, extra...)
+			m := newRunMetrics(ctl, extra...)
 			detail := func() string { return unlistedDetail(ctl.Watcher().Unlisted()) + lead.detail() }
-			stopServer, err := serveMetrics(metricsAddr, p.m, ctl.Ready, detail)
+			stopServer, err := serveMetrics(metricsAddr, m, ctl.Ready, detail)
 			if err != nil {
 				return err
 			}
 			defer stopServer()
 			// The side branch follows its base from the start, also while
 			// the start-up restore runs or the branch waits for adoption.
-			stopFollow, err := following.start(ctx, repo, gitTarget(cfg), fm, lead.active)
+			stopFollow, err := following.start(ctx, repo, writeback.Target(cfg), fm, lead.active)
 			if err != nil {
 				return err
 			}
@@ -104,7 +129,14 @@ keeps going. See docs/run.md.`,
 			}
 			// A rebuilt cluster: restore first, capture only once adopted.
 			// Health is served meanwhile; readiness waits for the watch.
-			if err := restoreOnStart(ctx, cmd.OutOrStdout(), rc, repo, cfg.Git.Branch, cfg.Git.Path, uid, cf.opts.adopt, startup); err != nil {
+			rcl, err := restore.NewCluster(rc)
+			if err != nil {
+				return err
+			}
+			if err := w.AwaitAdoption(ctx, cmd.OutOrStdout(), writeback.Startup{
+				RestoreOnStart: startup.restoreOnStart, AdoptionPoll: startup.adoptionPoll,
+				Restore: writeback.ClusterRestore(rcl, startup.restoreWait),
+			}); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
-	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/pullrequest"
+	"github.com/driftback/driftback/writeback"
 )
 
 func newSnapshotCmd(g *globalFlags) *cobra.Command {
@@ -55,17 +55,17 @@ pushes. With no change in the cluster it makes no commit.`,
 				return err
 			}
 			slog.Info("captured", "resources", len(res), "objects", len(caps), "summary", capture.Summary(caps))
-			if opts.message, err = msgFlags.template(cfg); err != nil {
+			if opts.Message, err = msgFlags.template(cfg); err != nil {
 				return err
 			}
-			if opts.signer, err = cf.git.creds.Signer(); err != nil {
+			if opts.Signer, err = cf.git.creds.Signer(); err != nil {
 				return err
 			}
 			repo, err := openRepo(cfg.Git.URL, &cf.git, cfg.Git.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}
-			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.allowInsecureHTTP)
+			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.creds.AllowInsecureHTTP)
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,7 @@ pushes. With no change in the cluster it makes no commit.`,
 			if err != nil {
 				return err
 			}
-			result, err := publish(ctx, cfg, repo, uid, caps, opts)
+			result, err := writeback.New(cfg, repo, uid, opts).Publish(ctx, caps)
 			if err != nil {
 				return err
 			}

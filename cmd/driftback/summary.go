@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/driftback/driftback/config"
-	"github.com/driftback/driftback/describe"
+	"github.com/driftback/driftback/writeback"
 )
 
 func newSummaryCmd() *cobra.Command {
@@ -52,7 +52,7 @@ prints the title and body of the pull request run and snapshot keep open
 				if err != nil {
 					return err
 				}
-				fmt.Fprint(cmd.OutOrStdout(), describe.Describe(cfg.Cluster, fileChanges(changes)).Markdown())
+				fmt.Fprint(cmd.OutOrStdout(), writeback.Describe(cfg.Cluster, changes).Markdown())
 				fmt.Fprintf(cmd.OutOrStdout(), "\nWhat `%s` adds to `%s` under `%s`.\n", cfg.Git.Branch, cfg.Git.BaseBranch, cfg.Git.Path)
 				return nil
 			}
@@ -60,7 +60,7 @@ prints the title and body of the pull request run and snapshot keep open
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(cmd.OutOrStdout(), describe.Describe(cfg.Cluster, fileChanges(changes)).Markdown())
+			fmt.Fprint(cmd.OutOrStdout(), writeback.Describe(cfg.Cluster, changes).Markdown())
 			fmt.Fprintf(cmd.OutOrStdout(), "\nCommit `%s` on `%s`.\n", commit, cfg.Git.Branch)
 			return nil
 		},

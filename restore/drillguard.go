@@ -1,4 +1,4 @@
-package main
+package restore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/driftback/driftback/render"
+	"github.com/driftback/driftback/overlay"
 )
 
 // recordedClusters lists every cluster identity an overlay on the branch
@@ -21,14 +21,14 @@ func recordedClusters(fsys fs.FS) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || path.Base(p) != render.MetaFile {
+		if d.IsDir() || path.Base(p) != overlay.MetaFile {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		m, err := render.ParseMeta(b)
+		m, err := overlay.ParseMeta(b)
 		if err != nil {
 			return nil // not driftback's record: nothing to protect there
 		}
@@ -40,11 +40,11 @@ func recordedClusters(fsys fs.FS) (map[string]string, error) {
 	return out, err
 }
 
-// refuseRecordedTarget stops a drill whose target is a cluster the branch
+// RefuseRecordedTarget stops a drill whose target is a cluster the branch
 // records: drill force-applies, and the cluster that wrote the overlay is
 // production, not a scratch cluster. The identity is the kube-system UID,
 // whatever the kubeconfig context is called.
-func refuseRecordedTarget(ctx context.Context, rc *rest.Config, fsys fs.FS) (string, error) {
+func RefuseRecordedTarget(ctx context.Context, rc *rest.Config, fsys fs.FS) (string, error) {
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return "", err

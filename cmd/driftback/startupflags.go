@@ -1,0 +1,21 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// startupFlags govern what `run` does when it starts in a cluster that the
+// branch does not record (writeback.Startup).
+type startupFlags struct {
+	restoreOnStart bool
+	restoreWait    time.Duration
+	adoptionPoll   time.Duration
+}
+
+func (o *startupFlags) addFlags(f *pflag.FlagSet) {
+	f.BoolVar(&o.restoreOnStart, "restore-on-start", true, "when the branch records another cluster (this one was rebuilt), write its captured status into this cluster before anything else")
+	f.DurationVar(&o.restoreWait, "restore-wait", 5*time.Minute, "how long the start-up restore waits for objects the GitOps tool has not created yet")
+	f.DurationVar(&o.adoptionPoll, "adoption-poll", 30*time.Second, "while waiting for adoption, how often to check whether the branch was adopted (driftback snapshot --adopt)")
+}

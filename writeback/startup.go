@@ -1,0 +1,108 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
+	"github.com/driftback/driftback/restore"
+)
+
+// Startup governs what an unattended writer does when it starts in a
+// cluster the branch does not record: a cluster rebuilt after the loss of
+// the one that wrote the branch.
+type Startup struct {
+	// RestoreOnStart writes the recorded status into this cluster first.
+	RestoreOnStart bool
+	// AdoptionPoll is how often to check whether the branch was adopted.
+	AdoptionPoll time.Duration
+	// Restore writes the branch's captured status files into this cluster,
+	// prints its report to out and says whether it is complete
+	// (ClusterRestore is the real one).
+	Restore func(ctx context.Context, out io.Writer, status []overlay.File) (complete bool)
+}
+
+// ClusterRestore is Startup.Restore for a real cluster: restore.Restore,
+// waiting up to wait for objects the GitOps tool has not created yet.
+func ClusterRestore(cl *restore.Cluster, wait time.Duration) func(context.Context, io.Writer, []overlay.File) bool {
+	return func(ctx context.Context, out io.Writer, status []overlay.File) bool {
+		sum := restore.Restore(ctx, cl, status, restore.Options{Wait: wait})
+		sum.Print(out)
+		if !sum.OK() {
+			slog.Error("start-up restore incomplete; not adopting the branch automatically, run `driftback restore` and then `driftback snapshot --adopt`",
+				"missing", sum.Count(restore.Missing), "failed", sum.Count(restore.Failed))
+		}
+		return sum.OK()
+	}
+}
+
+// recorded reads the overlay on the branch; nil when the branch or the
+// overlay does not exist yet.
+func (w *Writer) recorded(ctx context.Context) (*overlay.Overlay, error) {
+	fsys, _, err := w.repo.ReadBranch(ctx, w.cfg.Git.Branch)
+	if errors.Is(err, gitsync.ErrNoBranch) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ov, err := overlay.Read(fsys, w.cfg.Git.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return ov, err
+}
+
+// AwaitAdoption protects the record of a lost cluster when a writer starts
+// in its replacement. When the branch records another cluster's identity it
+// first writes that cluster's captured status here (the GitOps tool cannot:
+// status is ignored on create), then — unless Options.Adopt was given and
+// the restore is complete — waits until the branch is adopted explicitly
+// (`driftback snapshot --adopt`), capturing nothing meanwhile: a
+// half-rebuilt cluster must never overwrite what Git holds. It returns when
+// capturing may start, or when ctx ends.
+func (w *Writer) AwaitAdoption(ctx context.Context, out io.Writer, o Startup) error {
+	branch := w.cfg.Git.Branch
+	ov, err := w.recorded(ctx)
+	if err != nil {
+		return fmt.Errorf("read the branch before capturing: %w", err)
+	}
+	if ov == nil || ov.Meta.ClusterUID == "" || ov.Meta.ClusterUID == w.uid {
+		return nil
+	}
+	slog.Warn("the branch records another cluster: this cluster was rebuilt",
+		"branch", branch, "recorded", ov.Meta.Cluster, "recordedUID", ov.Meta.ClusterUID, "thisUID", w.uid)
+	complete := true
+	if o.RestoreOnStart {
+		complete = o.Restore(ctx, out, ov.Status)
+	}
+	if w.opts.Adopt && complete {
+		slog.Info("adopting the branch (--adopt): this cluster becomes its owner", "branch", branch)
+		return nil
+	}
+	slog.Warn("waiting for adoption: nothing is captured until the branch is adopted (restart with --adopt, or run driftback snapshot --adopt)", "branch", branch)
+	tick := time.NewTicker(o.AdoptionPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		ov, err := w.recorded(ctx)
+		if err != nil {
+			slog.Warn("checking for adoption failed; trying again", "err", err)
+			continue
+		}
+		if ov == nil || ov.Meta.ClusterUID == w.uid {
+			slog.Info("the branch now records this cluster; capturing starts", "branch", branch)
+			return nil
+		}
+	}
+}

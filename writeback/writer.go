@@ -1,0 +1,172 @@
+// Package writeback is driftback's publish step as a library: it renders the
+// captures into the overlay, runs the safety rules against the branch they
+// land on (another cluster's record, mass deletion, an overlay that does not
+// build), and commits through gitsync; at start it restores a rebuilt
+// cluster and waits for the branch to be adopted. It is the one package that
+// joins the Kubernetes side (capture, restore) to the Git side (gitsync);
+// cmd/driftback only wires flags to it. Its rules run over an io/fs.FS, so
+// they are tested without a control plane or a Git server.
+package writeback
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"strings"
+	"text/template"
+
+	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/describe"
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
+	"github.com/driftback/driftback/render"
+)
+
+// Options are the safety switches and the presentation of a write to Git.
+type Options struct {
+	// Adopt lets this cluster write a branch recorded for another cluster.
+	Adopt bool
+	// MaxDeleteShare is the share of the recorded objects one commit may drop.
+	MaxDeleteShare float64
+	// AllowDeletions lifts the mass-deletion guard for the next successful
+	// publish only (see Writer.Publish).
+	AllowDeletions bool
+	// Message renders commit messages (describe.Template); nil: the default.
+	Message *template.Template
+	// Signer signs commits when set.
+	Signer gitsync.Signer
+}
+
+// Validate checks the options a person typed.
+func (o Options) Validate() error {
+	if o.MaxDeleteShare < 0 || o.MaxDeleteShare > 1 {
+		return fmt.Errorf("--max-delete-share: %v is not allowed: a share from 0 to 1 (0.2 = 20%%)", o.MaxDeleteShare)
+	}
+	return nil
+}
+
+// Repo is what the writer needs of a Git repository (gitsync.Repo).
+type Repo interface {
+	Publish(ctx context.Context, t gitsync.Target, prepare gitsync.Prepare) (gitsync.Result, error)
+	ReadBranch(ctx context.Context, branch string) (fs.FS, gitsync.Hash, error)
+}
+
+// Writer publishes one cluster's captures to the configured branch.
+type Writer struct {
+	cfg  *config.Config
+	repo Repo
+	uid  string
+	opts Options
+}
+
+// New returns a writer for the cluster with kube-system UID uid.
+func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
+	if opts.Message == nil {
+		opts.Message, _ = describe.Template("") // the default parses
+	}
+	return &Writer{cfg: cfg, repo: repo, uid: uid, opts: opts}
+}
+
+// Publish renders the captures and commits them under the configured path,
+// verified with krusty against the branch they land on. After a successful
+// publish --allow-deletions is armed again: the confirmation covered the
+// state seen at start only, and a cluster emptied later is stopped again.
+// Publish must not run alongside itself.
+// carryKinds are kinds (render.KindDir) that could not be listed: the files
+// the branch records for them are carried over unchanged.
+func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds ...string) (gitsync.Result, error) {
+	target := Target(w.cfg)
+	target.Signer = w.opts.Signer
+	carry := map[string]bool{}
+	for _, k := range carryKinds {
+		carry[k] = true
+	}
+	res, err := w.repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
+		return w.prepare(parent, caps, carry)
+	})
+	if err == nil && w.opts.AllowDeletions {
+		slog.Warn("--allow-deletions used for this publish; the mass-deletion guard is armed again")
+		w.opts.AllowDeletions = false
+	}
+	return res, err
+}
+
+// prepare is gitsync's callback: it runs on each parent the commit may land
+// on (again after a lost race), so the guards see the branch as it is.
+func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]bool) (gitsync.Content, error) {
+	cfg, dir := w.cfg, w.cfg.Git.Path
+	if err := CheckIdentity(parent, dir, w.uid, w.opts.Adopt); err != nil {
+		return gitsync.Content{}, &refusal{RefusedIdentity, err}
+	}
+	flux := render.FluxTransform{TargetNamespace: cfg.Overlay.Flux.TargetNamespace, NamePrefix: cfg.Overlay.Flux.NamePrefix, NameSuffix: cfg.Overlay.Flux.NameSuffix}
+	base, err := render.IndexBaseFor(parent, dir, cfg.Overlay.Resources, flux)
+	if err != nil {
+		return gitsync.Content{}, err
+	}
+	tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: w.uid, Resources: cfg.Overlay.Resources, Base: base, Flux: flux})
+	if err != nil {
+		return gitsync.Content{}, err
+	}
+	if err := carryRecorded(parent, dir, tree, carry); err != nil {
+		return gitsync.Content{}, err
+	}
+	if n := countUnder(tree, overlay.UnmatchedDir); n > 0 {
+		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
+			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
+	}
+	if !w.opts.AllowDeletions {
+		if err := CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare); err != nil {
+			return gitsync.Content{}, &refusal{RefusedMassDeletion, err}
+		}
+	}
+	if err := render.Verify(parent, dir, tree); err != nil {
+		return gitsync.Content{}, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
+	}
+	msg := w.opts.Message
+	return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil
+}
+
+// Target is where and how the overlay is committed.
+func Target(cfg *config.Config) gitsync.Target {
+	return gitsync.Target{
+		Branch: cfg.Git.Branch, BaseBranch: cfg.Git.BaseBranch, Dir: cfg.Git.Path, Mode: gitsync.Mode(cfg.Git.Mode),
+		AuthorName: cfg.Git.Author.Name, AuthorEmail: cfg.Git.Author.Email,
+		CommitterName: cfg.Git.Committer.Name, CommitterEmail: cfg.Git.Committer.Email,
+	}
+}
+
+func countUnder(t render.Tree, dir string) int {
+	n := 0
+	for p := range t {
+		if strings.HasPrefix(p, dir+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+// commitMessage describes the changes with the configured template: a
+// subject that counts what changed, a body with each field's old → new.
+func commitMessage(t *template.Template, cluster string, changes []gitsync.Change) string {
+	r := Describe(cluster, changes)
+	msg, err := describe.Message(t, r)
+	if err != nil {
+		// The template was checked at start; a failure here must not lose
+		// the capture, so fall back to the default message.
+		slog.Warn("commit message template failed, using the default message", "error", err)
+		return r.Subject + "\n\n" + r.Body
+	}
+	return msg
+}
+
+// Describe reports what a commit's changes did, object by object.
+func Describe(cluster string, changes []gitsync.Change) describe.Report {
+	out := make([]describe.FileChange, len(changes))
+	for i, c := range changes {
+		out[i] = describe.FileChange{Path: c.Path, Op: string(c.Op), Old: c.Old, New: c.New}
+	}
+	return describe.Describe(cluster, out)
+}
