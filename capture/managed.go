@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"path"
-	"reflect"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -139,7 +138,7 @@ func (o *Ownership) applied(m map[string]any, prefix fieldpath.Path, la map[stri
 			}
 			continue
 		}
-		if inApplied && jsonEqual(av, v) || o.OwnedByGitOpsOnly(p) {
+		if inApplied && JSONEqual(av, v) || o.OwnedByGitOpsOnly(p) {
 			// A copy: the capture's maps are merged into in place later.
 			out[k] = runtime.DeepCopyJSONValue(v)
 		}
@@ -165,22 +164,4 @@ func owns(s *fieldpath.Set, p fieldpath.Path) bool {
 		}
 	}
 	return !s.Empty()
-}
-
-// jsonEqual compares a live value with one decoded from JSON, whose numbers
-// are all float64 where the live object has int64.
-func jsonEqual(a, b any) bool {
-	na, errA := normalize(a)
-	nb, errB := normalize(b)
-	return errA == nil && errB == nil && reflect.DeepEqual(na, nb)
-}
-
-func normalize(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	err = json.Unmarshal(b, &out)
-	return out, err
 }

@@ -263,37 +263,17 @@ func RulePath(p fieldpath.Path) string {
 	return Path{segs: segs}.format()
 }
 
-// format writes segments in the syntax ParsePath reads.
+// format writes segments in the syntax ParsePath reads (AppendKey).
 func (p Path) format() string {
-	var b strings.Builder
-	for i, s := range p.segs {
-		switch {
-		case s.wildcard:
-			b.WriteString("[*]")
-		case plainName(s.key) && i == 0:
-			b.WriteString(s.key)
-		case plainName(s.key):
-			b.WriteString("." + s.key)
-		default:
-			// Only " and \ are escaped: ParsePath reads a backslash as
-			// "take the next byte", not JSON escapes.
-			q := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.key)
-			b.WriteString(`["` + q + `"]`)
+	out := ""
+	for _, s := range p.segs {
+		if s.wildcard {
+			out += "[*]"
+			continue
 		}
+		out = AppendKey(out, s.key)
 	}
-	return b.String()
-}
-
-func plainName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isNameChar(s[i]) {
-			return false
-		}
-	}
-	return true
+	return out
 }
 
 // example returns the value at p in obj as short JSON.
@@ -356,7 +336,7 @@ func valueAt(v any, p fieldpath.Path) (any, bool) {
 
 func keyMatches(m map[string]any, pe fieldpath.PathElement) bool {
 	for _, f := range *pe.Key {
-		if !jsonEqual(m[f.Name], f.Value.Unstructured()) {
+		if !JSONEqual(m[f.Name], f.Value.Unstructured()) {
 			return false
 		}
 	}

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/driftback/driftback/capture"
 )
 
 // Field is one changed leaf of an object, addressed by a field path.
@@ -40,24 +41,24 @@ func diffFields(old, new []byte, secretObject bool) ([]Field, error) {
 		return nil, fmt.Errorf("new content: %w", err)
 	}
 	var out []Field
-	add := func(p string, ov, nv string) {
+	add := func(p string, ov, nv string, hidden bool) {
 		if identity[p] {
 			return
 		}
 		f := Field{Path: p, Old: ov, New: nv}
-		if secretObject || hiddenPath(p) {
+		if secretObject || hidden {
 			f.Hidden, f.Old, f.New = true, hide(ov), hide(nv)
 		}
 		out = append(out, f)
 	}
 	for p, nv := range n {
-		if ov, ok := o[p]; !ok || ov != nv {
-			add(p, o[p], nv)
+		if ov, ok := o[p]; !ok || ov.value != nv.value {
+			add(p, o[p].value, nv.value, nv.hidden)
 		}
 	}
 	for p, ov := range o {
 		if _, ok := n[p]; !ok {
-			add(p, ov, "")
+			add(p, ov.value, "", ov.hidden)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -77,7 +78,7 @@ func changedPaths(old, new []byte) []string {
 	}
 	var out []string
 	for p, nv := range n {
-		if ov, ok := o[p]; (!ok || ov != nv) && !identity[p] {
+		if ov, ok := o[p]; (!ok || ov.value != nv.value) && !identity[p] {
 			out = append(out, p)
 		}
 	}
@@ -96,13 +97,17 @@ func hide(v string) string {
 	return "(hidden)"
 }
 
-// hiddenPath is true when any key on the path looks like a secret, or the
+// hiddenAt is true when any key on the path looks like a secret, or the
 // path is in a Secret's data.
-func hiddenPath(p string) bool {
-	if strings.HasPrefix(p, "data") || strings.HasPrefix(p, "stringData") {
-		return true
-	}
-	for _, k := range splitKeys(p) {
+func hiddenAt(at []any) bool {
+	for i, s := range at {
+		k, ok := s.(string)
+		if !ok {
+			continue
+		}
+		if i == 0 && (strings.HasPrefix(k, "data") || strings.HasPrefix(k, "stringData")) {
+			return true
+		}
 		if secretLike.MatchString(k) {
 			return true
 		}
@@ -110,25 +115,16 @@ func hiddenPath(p string) bool {
 	return false
 }
 
-var pathPart = regexp.MustCompile(`\["([^"]*)"\]|\[\d+\]|[^.\[\]]+`)
-
-// splitKeys returns the keys of a field path, quotes and indices removed.
-func splitKeys(p string) []string {
-	var out []string
-	for _, part := range pathPart.FindAllStringSubmatch(p, -1) {
-		switch {
-		case part[1] != "":
-			out = append(out, part[1])
-		case !strings.HasPrefix(part[0], "["):
-			out = append(out, part[0])
-		}
-	}
-	return out
+// leaf is one flattened value and whether it must be hidden.
+type leaf struct {
+	value  string
+	hidden bool
 }
 
-// leaves flattens a YAML document to field path → scalar value.
-func leaves(doc []byte) (map[string]string, error) {
-	out := map[string]string{}
+// leaves flattens a YAML document to field path (capture's syntax) →
+// scalar value as YAML shows it.
+func leaves(doc []byte) (map[string]leaf, error) {
+	out := map[string]leaf{}
 	if len(doc) == 0 {
 		return out, nil
 	}
@@ -136,40 +132,25 @@ func leaves(doc []byte) (map[string]string, error) {
 	if err := yaml.Unmarshal(doc, &v); err != nil {
 		return nil, err
 	}
-	flatten("", v, out)
-	return out, nil
-}
-
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-func flatten(prefix string, v any, out map[string]string) {
-	switch t := v.(type) {
-	case map[string]any:
-		if len(t) == 0 && prefix != "" {
-			out[prefix] = "{}"
-		}
-		for k, c := range t {
-			p := prefix + "." + k
-			if !plainKey.MatchString(k) {
-				p = prefix + `["` + k + `"]`
-			} else if prefix == "" {
-				p = k
+	capture.WalkLeaves("", v, func(l capture.Leaf) {
+		var s string
+		switch t := l.Value.(type) {
+		case map[string]any:
+			if l.Path == "" {
+				return
 			}
-			flatten(p, c, out)
+			s = "{}"
+		case []any:
+			s = "[]"
+		case string:
+			s = t
+		case nil:
+			s = "null"
+		default:
+			b, _ := json.Marshal(t)
+			s = string(b)
 		}
-	case []any:
-		if len(t) == 0 {
-			out[prefix] = "[]"
-		}
-		for i, c := range t {
-			flatten(prefix+"["+strconv.Itoa(i)+"]", c, out)
-		}
-	case string:
-		out[prefix] = t
-	case nil:
-		out[prefix] = "null"
-	default:
-		b, _ := json.Marshal(t)
-		out[prefix] = string(b)
-	}
+		out[l.Path] = leaf{value: s, hidden: hiddenAt(l.At)}
+	})
+	return out, nil
 }

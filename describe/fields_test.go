@@ -2,25 +2,25 @@ package describe
 
 import "testing"
 
-func TestHiddenPath(t *testing.T) {
+func TestHiddenAt(t *testing.T) {
 	tests := []struct {
-		path   string
+		at     []any
 		hidden bool
 	}{
-		{`metadata.annotations["crossplane.io/external-name"]`, false},
-		{`status.atProvider.arn`, false},
-		{`metadata.labels["monkey"]`, false},
-		{`spec.forProvider.masterPasswordSecretRef.key`, true},
-		{`status.adminPassword`, true},
-		{`status.connection["api-token"]`, true},
-		{`spec.tls[0].privateKey`, true},
-		{`data.password`, true},
-		{`stringData["config.json"]`, true},
-		{`status.kubeconfig`, true},
+		{[]any{"metadata", "annotations", "crossplane.io/external-name"}, false},
+		{[]any{"status", "atProvider", "arn"}, false},
+		{[]any{"metadata", "labels", "monkey"}, false},
+		{[]any{"spec", "forProvider", "masterPasswordSecretRef", "key"}, true},
+		{[]any{"status", "adminPassword"}, true},
+		{[]any{"status", "connection", "api-token"}, true},
+		{[]any{"spec", "tls", 0, "privateKey"}, true},
+		{[]any{"data", "password"}, true},
+		{[]any{"stringData", "config.json"}, true},
+		{[]any{"status", "kubeconfig"}, true},
 	}
 	for _, tc := range tests {
-		if got := hiddenPath(tc.path); got != tc.hidden {
-			t.Errorf("hiddenPath(%s) = %v, want %v", tc.path, got, tc.hidden)
+		if got := hiddenAt(tc.at); got != tc.hidden {
+			t.Errorf("hiddenAt(%v) = %v, want %v", tc.at, got, tc.hidden)
 		}
 	}
 }

@@ -1,9 +1,6 @@
 package render
 
 import (
-	"encoding/json"
-	"reflect"
-
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/driftback/driftback/capture"
@@ -50,25 +47,10 @@ func dropInBase(patch, applied, base map[string]any) {
 			}
 			continue
 		}
-		if sameJSON(pv, av) && (sameJSON(pv, bv) || substitutes(bv, pv)) {
+		if capture.JSONEqual(pv, av) && (capture.JSONEqual(pv, bv) || substitutes(bv, pv)) {
 			delete(patch, k)
 		}
 	}
-}
-
-// sameJSON compares values as JSON: the base comes from YAML (float64
-// numbers), the live object from the apiserver (int64).
-func sameJSON(a, b any) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	if errA != nil || errB != nil {
-		return false
-	}
-	var na, nb any
-	if json.Unmarshal(ja, &na) != nil || json.Unmarshal(jb, &nb) != nil {
-		return false
-	}
-	return reflect.DeepEqual(na, nb)
 }
 
 // substitutes reports whether the base value is a string holding Flux

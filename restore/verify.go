@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/overlay"
 )
 
@@ -55,8 +56,8 @@ func Verify(ctx context.Context, c *Cluster, o *overlay.Overlay) Verification {
 func verifyOne(ctx context.Context, c *Cluster, f overlay.File, statusOnly bool) Verification {
 	v := Verification{Objects: 1}
 	var want []Leaf
-	for _, l := range Leaves("", f.Object.Object) {
-		if identityLeaves[l.Path] || (statusOnly && (len(l.at) == 0 || l.at[0] != "status")) {
+	for _, l := range capture.Leaves("", f.Object.Object) {
+		if identityLeaves[l.Path] || (statusOnly && (len(l.At) == 0 || l.At[0] != "status")) {
 			continue
 		}
 		want = append(want, l)
@@ -79,7 +80,7 @@ func verifyOne(ctx context.Context, c *Cluster, f overlay.File, statusOnly bool)
 		return v
 	}
 	for _, l := range want {
-		got, ok := get(live, l.at)
+		got, ok := capture.Get(live, l.At)
 		if !ok || !contains(got, l.Value) {
 			v.Mismatches = append(v.Mismatches, Mismatch{Object: f.Describe(), File: f.Path, Path: l.Path, Want: l.Value, Got: got})
 		}
