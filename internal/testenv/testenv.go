@@ -71,6 +71,11 @@ func Start(crdDirs ...string) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pids, err := ReapOrphans(); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: reaping orphaned control planes: %v\n", err)
+	} else if len(pids) > 0 {
+		fmt.Fprintf(os.Stderr, "testenv: stopped %d etcd/kube-apiserver process(es) a killed run left behind: %v\n", len(pids), pids)
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        crdDirs,
@@ -88,6 +93,12 @@ func Start(crdDirs ...string) (*ControlPlane, error) {
 	if err != nil {
 		_ = env.Stop()
 		return nil, fmt.Errorf("start control plane: %w", err)
+	}
+	// Mark the folders as this process's, so a later Start reaps them only
+	// once this process is gone.
+	if err := markOwner(env.ControlPlane.Etcd.DataDir, api.CertDir); err != nil {
+		_ = env.Stop()
+		return nil, err
 	}
 	kc, err := kubeconfigFor(env, cfg)
 	if err != nil {
