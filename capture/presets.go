@@ -2,6 +2,8 @@ package capture
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -40,54 +42,136 @@ func anyCustomGroup() Match {
 
 const externalName = `metadata.annotations["crossplane.io/external-name"]`
 
+// A Preset is everything driftback knows about one tool's runtime state.
+// Adding a preset is adding one entry to presetTable: its rules, its line in
+// the table of docs/presets.md (TestPresetsDocTable checks it), its fixture
+// folder testdata/presets/<Name>/ (capture/live/presettest runs every
+// entry's) and the fields a reviewer recognises in commit messages
+// (describe).
+type Preset struct {
+	Name string
+	// Doc is the preset's line in docs/presets.md's table: what it keeps.
+	Doc string
+	// WellKnown are the fields describe names in commit messages.
+	WellKnown []WellKnownField
+	rules     func(kinds []GroupKind) ([]Rule, error)
+}
+
+// A WellKnownField is a field a reviewer recognises: a patch whose changed
+// paths contain Contains is described as What. Rank orders them, most
+// telling first.
+type WellKnownField struct {
+	Contains, What string
+	Rank           int
+}
+
+// presetTable lists the presets in documentation order.
+var presetTable = []Preset{
+	{
+		Name:      PresetCrossplane,
+		Doc:       "external names of managed resources; composites and managed resources composed at run time, with the references between claim, composite and managed resources",
+		WellKnown: []WellKnownField{{Contains: `crossplane.io/external-name`, What: "external name", Rank: 1}},
+		rules:     func([]GroupKind) ([]Rule, error) { return crossplaneRules(), nil },
+	},
+	{
+		Name:      PresetACK,
+		Doc:       "`status.ackResourceMetadata` (ARN, owner account, region) of AWS Controllers for Kubernetes resources, and the identifier each kind keeps in its status (a VPC's `vpcID`)",
+		WellKnown: []WellKnownField{{Contains: `ackResourceMetadata.arn`, What: "ARN", Rank: 5}},
+		rules:     func([]GroupKind) ([]Rule, error) { return ackRules(), nil },
+	},
+	{
+		Name:      PresetConfigConnector,
+		Doc:       "`spec.resourceID` of Config Connector resources",
+		WellKnown: []WellKnownField{{Contains: `spec.resourceID`, What: "resource ID", Rank: 4}},
+		rules: func([]GroupKind) ([]Rule, error) {
+			return []Rule{{
+				Name:   "config-connector/resource-id",
+				Match:  Match{APIGroups: []string{"*.cnrm.cloud.google.com"}, Kinds: []string{"*"}, HasFields: paths("spec.resourceID")},
+				Mode:   ModePatch,
+				Fields: paths("spec.resourceID"),
+			}}, nil
+		},
+	},
+	{
+		Name: PresetPVCBinding,
+		Doc:  "the binding of claims to volumes: `spec.volumeName`, and the volumes provisioned at run time",
+		WellKnown: []WellKnownField{
+			{Contains: `spec.volumeName`, What: "volume binding", Rank: 2},
+			{Contains: `spec.claimRef`, What: "volume binding", Rank: 3},
+		},
+		rules: func([]GroupKind) ([]Rule, error) { return pvcBindingRules(), nil },
+	},
+	{
+		Name:      PresetServiceLoadBalancer,
+		Doc:       "`status.loadBalancer` of Services with an assigned address",
+		WellKnown: []WellKnownField{{Contains: `status.loadBalancer`, What: "load-balancer address", Rank: 6}},
+		rules: func([]GroupKind) ([]Rule, error) {
+			return []Rule{{
+				Name: "service-loadbalancer/status",
+				// ClusterIP Services carry status.loadBalancer: {}; only an
+				// assigned address is state worth keeping.
+				Match:  Match{APIGroups: []string{""}, Kinds: []string{"Service"}, HasFields: paths("status.loadBalancer.ingress")},
+				Mode:   ModePatch,
+				Fields: paths("status.loadBalancer"),
+			}}, nil
+		},
+	},
+	{
+		Name:  PresetStatus,
+		Doc:   "the `status` of the kinds you list, without the fields that change when the state does not",
+		rules: statusRules,
+	},
+}
+
+// PresetTable returns the presets, in documentation order.
+func PresetTable() []Preset { return slices.Clone(presetTable) }
+
 // PresetRules returns the rules of a preset. kinds is used (and required) by
 // the status preset only.
 func PresetRules(name string, kinds []GroupKind) ([]Rule, error) {
-	switch name {
-	case PresetCrossplane:
-		return crossplaneRules(), nil
-	case PresetACK:
-		return ackRules(), nil
-	case PresetConfigConnector:
-		return []Rule{{
-			Name:   "config-connector/resource-id",
-			Match:  Match{APIGroups: []string{"*.cnrm.cloud.google.com"}, Kinds: []string{"*"}, HasFields: paths("spec.resourceID")},
-			Mode:   ModePatch,
-			Fields: paths("spec.resourceID"),
-		}}, nil
-	case PresetPVCBinding:
-		return pvcBindingRules(), nil
-	case PresetServiceLoadBalancer:
-		return []Rule{{
-			Name: "service-loadbalancer/status",
-			// ClusterIP Services carry status.loadBalancer: {}; only an
-			// assigned address is state worth keeping.
-			Match:  Match{APIGroups: []string{""}, Kinds: []string{"Service"}, HasFields: paths("status.loadBalancer.ingress")},
-			Mode:   ModePatch,
-			Fields: paths("status.loadBalancer"),
-		}}, nil
-	case PresetStatus:
-		if len(kinds) == 0 {
-			return nil, fmt.Errorf("the status preset needs the kinds whose status it keeps")
+	for _, p := range presetTable {
+		if p.Name == name {
+			return p.rules(kinds)
 		}
-		var rs []Rule
-		for _, gk := range kinds {
-			rs = append(rs, Rule{
-				Name:    "status/" + strings.TrimSuffix(gk.Kind+"."+gk.Group, "."),
-				Match:   Match{APIGroups: []string{gk.Group}, Kinds: []string{gk.Kind}, HasFields: paths("status")},
-				Mode:    ModePatch,
-				Fields:  paths("status"),
-				Exclude: volatileStatus(),
-			})
-		}
-		return rs, nil
 	}
 	return nil, fmt.Errorf("unknown preset %q", name)
 }
 
 // Presets lists the preset names, in documentation order.
 func Presets() []string {
-	return []string{PresetCrossplane, PresetACK, PresetConfigConnector, PresetPVCBinding, PresetServiceLoadBalancer, PresetStatus}
+	out := make([]string, len(presetTable))
+	for i, p := range presetTable {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// WellKnownFields are the presets' well-known fields, most telling first.
+func WellKnownFields() []WellKnownField {
+	var out []WellKnownField
+	for _, p := range presetTable {
+		out = append(out, p.WellKnown...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
+	return out
+}
+
+// statusRules keep the status of the listed kinds.
+func statusRules(kinds []GroupKind) ([]Rule, error) {
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("the status preset needs the kinds whose status it keeps")
+	}
+	var rs []Rule
+	for _, gk := range kinds {
+		rs = append(rs, Rule{
+			Name:    "status/" + strings.TrimSuffix(gk.Kind+"."+gk.Group, "."),
+			Match:   Match{APIGroups: []string{gk.Group}, Kinds: []string{gk.Kind}, HasFields: paths("status")},
+			Mode:    ModePatch,
+			Fields:  paths("status"),
+			Exclude: volatileStatus(),
+		})
+	}
+	return rs, nil
 }
 
 // crossplaneRules keep what re-adopts cloud resources instead of creating

@@ -1,6 +1,12 @@
 package capture
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // TestPresetKinds checks which kinds each preset reaches: the presets over
 // "all kinds" must never reach the core group (Secrets) nor the churning
@@ -49,5 +55,28 @@ func TestPresetKinds(t *testing.T) {
 	}
 	if _, err := PresetRules(PresetStatus, nil); err == nil {
 		t.Error("status preset without kinds accepted")
+	}
+}
+
+// TestPresetsDocTable: docs/presets.md's table is the presets' Doc lines,
+// in order, so adding a preset cannot leave the documentation behind.
+func TestPresetsDocTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "presets.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- presets table:", "<!-- end of presets table -->"
+	doc := string(b)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("docs/presets.md: no table between %q and %q", begin, end)
+	}
+	got := doc[strings.Index(doc[i:], "\n")+i+1 : j]
+	want := "| preset | keeps |\n|---|---|\n"
+	for _, p := range PresetTable() {
+		want += fmt.Sprintf("| `%s` | %s |\n", p.Name, p.Doc)
+	}
+	if got != want {
+		t.Errorf("docs/presets.md's table differs from capture/presets.go; want:\n%s\ngot:\n%s", want, got)
 	}
 }

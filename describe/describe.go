@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/overlay"
 )
 
@@ -73,15 +74,9 @@ type Count struct {
 	Number int
 }
 
-// wellKnown names patch fields a reviewer recognises, most telling first.
-var wellKnown = []struct{ contains, what string }{
-	{`crossplane.io/external-name`, "external name"},
-	{`spec.volumeName`, "volume binding"},
-	{`spec.claimRef`, "volume binding"},
-	{`spec.resourceID`, "resource ID"},
-	{`ackResourceMetadata.arn`, "ARN"},
-	{`status.loadBalancer`, "load-balancer address"},
-}
+// wellKnown names patch fields a reviewer recognises, most telling first:
+// the presets declare them.
+var wellKnown = capture.WellKnownFields()
 
 // Describe builds the report of a commit's changes.
 func Describe(cluster string, changes []FileChange) Report {
@@ -182,7 +177,7 @@ func needsFields(o Object) bool {
 
 func rank(what string) int {
 	for i, w := range wellKnown {
-		if w.what == what {
+		if w.What == what {
 			return i
 		}
 	}
@@ -238,8 +233,8 @@ func what(o Object) string {
 func patchWhat(paths []string) string {
 	for _, w := range wellKnown {
 		for _, p := range paths {
-			if strings.Contains(p, w.contains) {
-				return w.what
+			if strings.Contains(p, w.Contains) {
+				return w.What
 			}
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/render"
@@ -21,44 +24,48 @@ var update = flag.Bool("update", false, "rewrite testdata/presets/*/golden")
 // to base/ (config.yaml says overlay.resources: [../base]).
 const overlayDir = "driftback"
 
+// expectations are a fixture's expect.yaml: what the overlay must and must
+// not hold, on top of the golden comparison, to say what the fixture is
+// about.
+type expectations struct {
+	MustHave []string `json:"mustHave"`
+	MustLack []string `json:"mustLack"`
+}
+
+// TestPresets runs the fixture of every preset capture declares
+// (testdata/presets/<name>/): a preset added to capture/presets.go is tested
+// here without touching this file, and one without a fixture fails.
 func TestPresets(t *testing.T) {
-	tests := []struct {
-		preset string
-		// mustHave and mustLack are checked in the rendered files on top of
-		// the golden comparison, to say what each fixture is about.
-		mustHave []string
-		mustLack []string
-	}{
-		{preset: "crossplane",
-			mustHave: []string{
-				"patches/_cluster/s3.aws.upbound.io_Bucket/crossplane-logs.yaml",
-				"restored-2f9c1", // applied by Argo CD from the overlay, not in the base: kept
-				"patches/cp-team/database.example.org_PostgreSQLInstance/db.yaml",
-				"resources/_cluster/database.example.org_XPostgreSQLInstance/db-x7k2p.yaml",
-				"resources/_cluster/rds.aws.upbound.io_Instance/db-x7k2p-5mzqd.yaml",
-			},
-			mustLack: []string{"crossplane-assets", "ownerReferences", "uid:", "resourceVersion", "managedFields"}},
-		{preset: "ack", mustHave: []string{"status/ack-team/s3.services.k8s.aws_Bucket/logs.yaml", "arn:aws:s3:::ack-team-logs", "status/ack-team/ec2.services.k8s.aws_VPC/main.yaml", "vpcID: vpc-0a1b2c3d4e5f67890"}, mustLack: []string{"ACK.ResourceSynced", "state: available"}},
-		{preset: "config-connector", mustHave: []string{"patches/cc-team/storage.cnrm.cloud.google.com_StorageBucket/logs.yaml"}, mustLack: []string{"pinned"}},
-		{preset: "pvc-binding",
-			mustHave: []string{
-				"patches/pvc-team/core_PersistentVolumeClaim/data.yaml",
-				"resources/_cluster/core_PersistentVolume/pvc-ec0cc2c3-d41a-4fa8-87e5-48b2f3ffbf07.yaml",
-				"resources/pvc-team/core_PersistentVolumeClaim/www-web-0.yaml",
-			},
-			mustLack: []string{"uid:", "resourceVersion", "phase: Bound", "bind-completed", "bound-by-controller", "storage-provisioner"}},
-		{preset: "service-loadbalancer", mustHave: []string{"status/svc-team/core_Service/argocd-server.yaml", "172.18.0.7"}, mustLack: []string{"internal", "pending", "loadBalancer: {}"}},
-		{preset: "status", mustHave: []string{"status/status-team/infra.example.com_KubernetesCluster/my-custom-cluster-for-backup.yaml", "apiServerURL"}, mustLack: []string{"lastTransitionTime", "observedGeneration"}},
+	fixtures, err := os.ReadDir(filepath.Join(root, "testdata", "presets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, p := range capture.PresetTable() {
+		declared[p.Name] = true
+	}
+	for _, f := range fixtures {
+		if f.IsDir() && !declared[f.Name()] {
+			t.Errorf("testdata/presets/%s: a fixture for no preset of capture/presets.go", f.Name())
+		}
 	}
 	a := newApplier(t)
 	cl, err := live.NewCluster(cp.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.preset, func(t *testing.T) {
+	for _, p := range capture.PresetTable() {
+		t.Run(p.Name, func(t *testing.T) {
 			ctx := context.Background()
-			dir := filepath.Join(root, "testdata", "presets", tt.preset)
+			dir := filepath.Join(root, "testdata", "presets", p.Name)
+			var tt expectations
+			b, err := os.ReadFile(filepath.Join(dir, "expect.yaml"))
+			if err != nil {
+				t.Fatalf("preset %s has no fixture: %v", p.Name, err)
+			}
+			if err := yaml.UnmarshalStrict(b, &tt); err != nil {
+				t.Fatalf("%s/expect.yaml: %v", dir, err)
+			}
 			repo := os.DirFS(dir)
 			base, err := render.Build(repo, "base", render.Tree{})
 			if err != nil {
@@ -99,12 +106,12 @@ func TestPresets(t *testing.T) {
 			}
 			compareGolden(t, filepath.Join(dir, "golden"), tree)
 			all := dump(tree)
-			for _, s := range tt.mustHave {
+			for _, s := range tt.MustHave {
 				if !strings.Contains(all, s) {
 					t.Errorf("overlay lacks %q:\n%s", s, all)
 				}
 			}
-			for _, s := range tt.mustLack {
+			for _, s := range tt.MustLack {
 				if strings.Contains(all, s) {
 					t.Errorf("overlay holds %q:\n%s", s, all)
 				}
