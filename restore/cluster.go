@@ -5,11 +5,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
+
+	"github.com/driftback/driftback/kube"
 )
 
 // Cluster is the target of a restore or a drill: the dynamic client and a
@@ -20,25 +19,13 @@ type Cluster struct {
 	Mapper meta.ResettableRESTMapper
 }
 
-// NewCluster builds the clients from a rest config.
+// NewCluster builds the clients from a rest config (kube.New).
 func NewCluster(cfg *rest.Config) (*Cluster, error) {
-	// A restore is a few requests per object and discovery after a mapper
-	// reset one per API group: at client-go's default of 5 requests a
-	// second a large overlay would take minutes. The apiserver's priority
-	// and fairness still protects it.
-	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS < 500 {
-		cfg.QPS, cfg.Burst = 500, 1000
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	c, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
+		return nil, err
 	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
-	}
-	return &Cluster{Dyn: dyn, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}, nil
+	return &Cluster{Dyn: c.Dynamic, Mapper: c.Mapper}, nil
 }
 
 // resource returns the client for u's kind, in namespace ns when the kind

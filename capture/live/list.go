@@ -14,11 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/kube"
 )
 
 // Cluster reads a cluster's identity and the objects the rules select.
@@ -26,30 +26,28 @@ type Cluster struct {
 	dyn  dynamic.Interface
 	meta metadata.Interface
 	disc discovery.DiscoveryInterface
-	core kubernetes.Interface
 }
 
-// NewCluster builds the clients from a rest config.
+// NewCluster builds the clients from a rest config (kube.New).
 func NewCluster(cfg *rest.Config) (*Cluster, error) {
-	dyn, err := dynamic.NewForConfig(cfg)
+	c, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
+		return nil, err
 	}
-	core, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata client: %w", err)
-	}
-	return &Cluster{dyn: dyn, meta: meta, disc: core.Discovery(), core: core}, nil
+	return New(c.Dynamic, c.Metadata, c.Discovery), nil
 }
+
+// New reads a cluster through the given clients (kube.Clients', or fakes).
+func New(dyn dynamic.Interface, meta metadata.Interface, disc discovery.DiscoveryInterface) *Cluster {
+	return &Cluster{dyn: dyn, meta: meta, disc: disc}
+}
+
+var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
 // Identity is the UID of the kube-system namespace: stable for the life of a
 // cluster and different in a rebuilt one.
 func (c *Cluster) Identity(ctx context.Context) (string, error) {
-	ns, err := c.core.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
+	ns, err := c.meta.Resource(namespaces).Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
 	if err != nil {
 		return "", fmt.Errorf("read cluster identity (namespace kube-system): %w", err)
 	}

@@ -5,9 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/discovery"
 
 	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/kube"
 	"github.com/driftback/driftback/rbac"
 )
 
@@ -44,11 +44,11 @@ installed now; run it again when new CRDs are installed.`,
 				if err != nil {
 					return err
 				}
-				dc, err := discovery.NewDiscoveryClientForConfig(rc)
+				kc, err := kube.New(rc)
 				if err != nil {
-					return fmt.Errorf("discovery client: %w", err)
+					return err
 				}
-				lists, err := dc.ServerPreferredResources()
+				lists, err := kc.Discovery.ServerPreferredResources()
 				if err != nil && len(lists) == 0 {
 					return fmt.Errorf("discover API resources: %w", err)
 				}

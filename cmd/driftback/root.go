@@ -71,13 +71,7 @@ func (g *globalFlags) restConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
-	// Every command lists one or more kinds at start (snapshot and discover
-	// one LIST per kind, run one informer per kind): client-go's default of 5
-	// requests a second would make a cluster with many kinds crawl. The
-	// apiserver's priority and fairness still applies.
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 50, 100
-	}
+	// The rate limits are kube's one policy (kube.New applies it).
 	return cfg, nil
 }
 
