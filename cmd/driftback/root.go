@@ -6,7 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/driftback/driftback/kube"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -55,25 +56,8 @@ func setupLogging(cmd *cobra.Command, level, format string) error {
 	return nil
 }
 
-// restConfig loads the cluster connection: an explicit kubeconfig, else the
-// usual loading rules, else the in-cluster service account.
-func (g *globalFlags) restConfig() (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if g.kubeconfig != "" {
-		rules.ExplicitPath = g.kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
-	if err != nil && g.kubeconfig == "" {
-		if ic, icErr := rest.InClusterConfig(); icErr == nil {
-			cfg, err = ic, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig: %w", err)
-	}
-	// The rate limits are kube's one policy (kube.New applies it).
-	return cfg, nil
-}
+// restConfig loads the cluster connection (kube.LoadConfig).
+func (g *globalFlags) restConfig() (*rest.Config, error) { return kube.LoadConfig(g.kubeconfig) }
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
