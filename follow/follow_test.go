@@ -26,7 +26,7 @@ func fixture(t testing.TB) (f *Follower, repoDir string) {
 		"base/kustomization.yaml": "resources: [cm.yaml]\n",
 		"base/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n",
 	})
-	repo, err := gitsync.Open(url, nil)
+	repo, err := gitsync.Auth{}.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/internal/gitserver"
-	"github.com/driftback/driftback/restore"
+	"github.com/driftback/driftback/overlay"
 )
 
 // The fleet as a Flux user lays it out: a root Kustomization on a plain
@@ -275,11 +275,11 @@ func TestFluxLayouts(t *testing.T) {
 	// The restore Job, ordered by dependsOn and wait, as the runbook says.
 	restoreWithFlux(ctx, t, onB, repoDir, filepath.Dir(paymentsCfg))
 	for _, dir := range []string{"clusters/demo/driftback/payments", "clusters/demo/driftback/storage"} {
-		overlay, err := restore.ReadOverlay(os.DirFS(side), dir)
+		ov, err := overlay.Read(os.DirFS(side), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(filepath.Base(dir), func(t *testing.T) { requireAllFields(ctx, t, b, overlay) })
+		t.Run(filepath.Base(dir), func(t *testing.T) { requireAllFields(ctx, t, b, ov) })
 	}
 	// Substitution still runs over the overlay: the name is substituted,
 	// and a variable changed after the capture takes effect.

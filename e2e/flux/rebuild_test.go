@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/restore"
 )
 
@@ -68,7 +69,7 @@ spec:
 	// A is lost. Flux rebuilds B from the branch: a GitRepository on
 	// driftback/demo and a Kustomization on the overlay's path.
 	side := clone(t, repoDir, "driftback/demo")
-	overlay, err := restore.ReadOverlay(os.DirFS(side), "clusters/demo/driftback")
+	ov, err := overlay.Read(os.DirFS(side), "clusters/demo/driftback")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ spec:
 	out := run(t, root, driftback, "restore", "--kubeconfig", b.kubeconfig, "--config", cfg, "--repo", repoDir, "--wait", "30s")
 	t.Logf("driftback restore after Flux applied the overlay:\n%s", out)
 
-	requireAllFields(ctx, t, b, overlay)
+	requireAllFields(ctx, t, b, ov)
 	bucket, err := b.dyn.Resource(bucketGVR).Get(ctx, "demo-logs", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -111,9 +112,9 @@ spec:
 }
 
 // requireAllFields checks every captured field of the overlay against p.
-func requireAllFields(ctx context.Context, t *testing.T, p *plane, overlay *restore.Overlay) {
+func requireAllFields(ctx context.Context, t *testing.T, p *plane, ov *overlay.Overlay) {
 	t.Helper()
-	v := restore.Verify(ctx, p.cl, overlay)
+	v := restore.Verify(ctx, p.cl, ov)
 	for _, m := range v.Mismatches {
 		t.Errorf("%s %s: want %v, got %v", m.Object, m.Path, m.Want, m.Got)
 	}
