@@ -50,6 +50,18 @@ func TestReapOrphans(t *testing.T) {
 		t.Fatalf("orphan pid %q: %v", line, err)
 	}
 	t.Cleanup(func() { _ = stop(orphan) })
+	// The shell prints the pid when it forks; under load the child may not
+	// have exec'd etcd yet.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", orphan))
+		if filepath.Base(strings.SplitN(string(b), "\x00", 2)[0]) == "etcd" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d never became etcd: %q", orphan, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_, shStart, err := stat(sh.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
