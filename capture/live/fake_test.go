@@ -108,7 +108,7 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 	f := newFixture(t, bucket("logs", "logs-5e1f"))
 	var mu sync.Mutex
 	var published [][]capture.Capture
-	publish := func(_ context.Context, caps []capture.Capture) error {
+	publish := func(_ context.Context, caps []capture.Capture, _ []Unlisted) error {
 		mu.Lock()
 		defer mu.Unlock()
 		published = append(published, caps)
