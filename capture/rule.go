@@ -94,14 +94,7 @@ func (m Match) MatchesKind(group, kind string) bool {
 // field-presence and ownership filters. The kind is checked by MatchesKind.
 func (r Rule) MatchesObject(u *unstructured.Unstructured) bool {
 	m := r.Match
-	ns := u.GetNamespace()
-	if len(m.Namespaces) > 0 && !globAny(m.Namespaces, ns) {
-		return false
-	}
-	if len(m.ExcludeNamespaces) > 0 && ns != "" && globAny(m.ExcludeNamespaces, ns) {
-		return false
-	}
-	if !globAny(m.Names, u.GetName()) {
+	if !m.matchesIdentity(u.GetNamespace(), u.GetName()) {
 		return false
 	}
 	if m.Selector != nil && !m.Selector.Matches(labels.Set(u.GetLabels())) {

@@ -51,7 +51,7 @@ func TestRestoreRetriesConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := Restore(context.Background(), &Cluster{Dyn: dyn, Mapper: staticMapper{m}}, ov.Status, Options{})
+	sum := Restore(context.Background(), &Cluster{Dyn: dyn, Mapper: staticMapper{m}}, ov.Status, Options{Rules: everyStatus})
 	if conflicts != 2 || sum.Count(Restored) != 1 || !sum.OK() {
 		t.Fatalf("after %d conflicts: %+v", conflicts, sum)
 	}

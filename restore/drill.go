@@ -39,6 +39,9 @@ type DrillReport struct {
 	VerifyOnly bool
 	// Unmatched counts the overlay's unmatched/ files.
 	Unmatched int
+	// Refused are recorded status fields the rules do not select: neither
+	// restored nor verified, and the drill fails (also with VerifyOnly).
+	Refused []Refusal
 }
 
 // Phase is one timed step of a drill.
@@ -51,7 +54,7 @@ type Phase struct {
 // drill that verified no field proves nothing (an empty overlay, the wrong
 // path or branch) and is not OK.
 func (r *DrillReport) OK() bool {
-	return r.Err == nil && r.Restore.OK() && len(r.Verify.Mismatches) == 0 && r.Verify.Fields > 0
+	return r.Err == nil && r.Restore.OK() && len(r.Refused) == 0 && len(r.Verify.Mismatches) == 0 && r.Verify.Fields > 0
 }
 
 // Drill rebuilds a scratch cluster from the overlay at dir of fsys alone, as
@@ -72,6 +75,9 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	}
 	r.Meta = ov.Meta
 	r.Unmatched = len(ov.Unmatched)
+	// Only what the rules select is restored, so only that is verified;
+	// the rest is reported (restore's report repeats it).
+	ov.Status, r.Refused = Select(opts.Restore.Rules, ov.Status)
 	built, err := render.Build(fsys, dir, render.Tree{})
 	if err != nil {
 		r.Err = err
@@ -112,6 +118,9 @@ func (r *DrillReport) Print(w io.Writer) {
 	}
 	if r.Err != nil {
 		fmt.Fprintf(w, "error:     %v\n", r.Err)
+	}
+	for _, f := range r.Refused {
+		fmt.Fprintln(w, f)
 	}
 	if !r.VerifyOnly {
 		r.Restore.Print(w)

@@ -45,7 +45,7 @@ func BenchmarkDrill(b *testing.B) {
 	}
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		r := Drill(context.Background(), c, benchRepo(fmt.Sprintf("bench-%d-%d", time.Now().UnixNano()%100000, i), n), "o", DrillOptions{})
+		r := Drill(context.Background(), c, benchRepo(fmt.Sprintf("bench-%d-%d", time.Now().UnixNano()%100000, i), n), "o", DrillOptions{Restore: Options{Rules: everyStatus}})
 		if !r.OK() || r.Restore.Count(Restored) != n {
 			var out strings.Builder
 			r.Print(&out)

@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/driftback/driftback/capture"
 )
 
 // drillRepo is a repository with a base (a Namespace, a CRD that the
@@ -61,7 +63,7 @@ func TestDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r := Drill(ctx, c, drillRepo(), "o", DrillOptions{Restore: Options{Wait: 5 * time.Second}})
+	r := Drill(ctx, c, drillRepo(), "o", DrillOptions{Restore: Options{Rules: everyStatus, Wait: 5 * time.Second}})
 	var out strings.Builder
 	r.Print(&out)
 	t.Log(out.String())
@@ -87,13 +89,13 @@ func TestDrill(t *testing.T) {
 	}
 
 	// Verify only: the rebuilt cluster checks out, nothing is applied.
-	vo := Drill(ctx, c, drillRepo(), "o", DrillOptions{VerifyOnly: true})
+	vo := Drill(ctx, c, drillRepo(), "o", DrillOptions{VerifyOnly: true, Restore: Options{Rules: everyStatus}})
 	if !vo.OK() || len(vo.Applied) != 0 || vo.Verify.Fields != 5 {
 		t.Errorf("verify-only drill: ok=%v applied=%v fields=%d", vo.OK(), vo.Applied, vo.Verify.Fields)
 	}
 
 	// A second drill on the same cluster changes nothing and passes.
-	again := Drill(ctx, c, drillRepo(), "o", DrillOptions{})
+	again := Drill(ctx, c, drillRepo(), "o", DrillOptions{Restore: Options{Rules: everyStatus}})
 	if !again.OK() || again.Restore.Count(AlreadyEqual) != 1 {
 		t.Errorf("second drill: ok=%v restore=%+v err=%v", again.OK(), again.Restore, again.Err)
 	}
@@ -130,7 +132,7 @@ func TestDrillReportsMismatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys := drillRepo()
 			fsys[tt.path] = &fstest.MapFile{Data: []byte(tt.file)}
-			r := Drill(context.Background(), c, fsys, "o", DrillOptions{Restore: Options{Wait: 200 * time.Millisecond, Poll: 50 * time.Millisecond}})
+			r := Drill(context.Background(), c, fsys, "o", DrillOptions{Restore: Options{Rules: everyStatus, Wait: 200 * time.Millisecond, Poll: 50 * time.Millisecond}})
 			var out strings.Builder
 			r.Print(&out)
 			if r.OK() || len(r.Verify.Mismatches) != 1 {
@@ -166,7 +168,7 @@ func TestDrillVerifyingNothingFails(t *testing.T) {
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
 		"o/.driftback.yaml":    {Data: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: empty\nclusterUID: uid-e\n")},
 	}
-	r := Drill(context.Background(), c, fsys, "o", DrillOptions{VerifyOnly: true})
+	r := Drill(context.Background(), c, fsys, "o", DrillOptions{VerifyOnly: true, Restore: Options{Rules: everyStatus}})
 	var out strings.Builder
 	r.Print(&out)
 	if r.OK() {
@@ -175,6 +177,34 @@ func TestDrillVerifyingNothingFails(t *testing.T) {
 	for _, want := range []string{"verified:  0 field(s)", "NOTHING VERIFIED", "drill:     FAIL"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// The drill restores and verifies only what the rules select: a status file
+// no rule selects is refused by name and fails the drill, in a verify-only
+// run too (where nothing would have been written anyway).
+func TestDrillRefusesUnselectedStatus(t *testing.T) {
+	c, err := NewCluster(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := overlayWith("refused-a")
+	only := []capture.Rule{{Name: "services", Match: capture.Match{APIGroups: []string{""}, Kinds: []string{"Service"}},
+		Fields: []capture.Path{capture.MustParsePath("status.loadBalancer")}}}
+	for _, verifyOnly := range []bool{true, false} {
+		r := Drill(context.Background(), c, fsys, "o", DrillOptions{VerifyOnly: verifyOnly, Restore: Options{Rules: only}})
+		var out strings.Builder
+		r.Print(&out)
+		if r.OK() || len(r.Refused) != 1 {
+			t.Fatalf("verifyOnly=%v: the drill took a status no rule selects (refused %v):\n%s", verifyOnly, r.Refused, out.String())
+		}
+		want := "refused: status/default/infra.example.com_KubernetesCluster/refused-a.yaml: status is not selected by any rule"
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("verifyOnly=%v: report lacks %q:\n%s", verifyOnly, want, out.String())
+		}
+		if r.Restore.Count(Restored) != 0 || r.Verify.Fields != 0 {
+			t.Errorf("verifyOnly=%v: restored %d, verified %d fields of a refused file", verifyOnly, r.Restore.Count(Restored), r.Verify.Fields)
 		}
 	}
 }

@@ -22,8 +22,11 @@ func (s Summary) Print(w io.Writer) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "restore: %d restored, %d would restore, %d already equal, %d missing, %d failed (%s)\n",
-		s.Count(Restored), s.Count(WouldRestore), s.Count(AlreadyEqual), s.Count(Missing), s.Count(Failed), s.Elapsed.Round(time.Millisecond))
+	for _, r := range s.Refused {
+		fmt.Fprintln(w, r)
+	}
+	fmt.Fprintf(w, "restore: %d restored, %d would restore, %d already equal, %d missing, %d failed, %d field(s) refused (%s)\n",
+		s.Count(Restored), s.Count(WouldRestore), s.Count(AlreadyEqual), s.Count(Missing), s.Count(Failed), len(s.Refused), s.Elapsed.Round(time.Millisecond))
 }
 
 // short prints a value on one line, cut when long.

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/overlay"
 )
 
@@ -32,6 +33,29 @@ type Options struct {
 	DryRun bool
 	// FieldManager names the writer of the status. Default "driftback-restore".
 	FieldManager string
+	// Rules are the configuration's capture rules: only the status fields
+	// they select are written (capture.SelectStatus); anything else a status
+	// file holds is refused and reported. No rules: every file is refused.
+	Rules []capture.Rule
+}
+
+// Refusal is a recorded status field the rules do not select: it is
+// reported and never written.
+type Refusal struct {
+	// File is the status file, relative to the overlay directory.
+	File string
+	// Field is the refused field path ("status" for the whole file).
+	Field string
+	// Reason says why, for a file refused whole.
+	Reason string
+}
+
+func (r Refusal) String() string {
+	s := fmt.Sprintf("refused: %s: %s is not selected by any rule", r.File, r.Field)
+	if r.Reason != "" {
+		s += " (" + r.Reason + ")"
+	}
+	return s
 }
 
 // Outcome is what a restore did for one object.
@@ -58,6 +82,8 @@ type Result struct {
 // Summary is every result of a restore, sorted by object.
 type Summary struct {
 	Results []Result
+	// Refused are the recorded fields the rules do not select, never written.
+	Refused []Refusal
 	Elapsed time.Duration
 }
 
@@ -73,8 +99,37 @@ func (s Summary) Count(o Outcome) int {
 }
 
 // OK reports whether every captured status is now in the cluster (or would
-// be, in a dry run).
-func (s Summary) OK() bool { return s.Count(Missing) == 0 && s.Count(Failed) == 0 }
+// be, in a dry run) and nothing was refused: a branch holding fields the
+// rules do not select was written by someone else and needs a look.
+func (s Summary) OK() bool {
+	return s.Count(Missing) == 0 && s.Count(Failed) == 0 && len(s.Refused) == 0
+}
+
+// Select keeps of each status file what the rules select (a copy whose
+// status holds only that) and lists every field they do not.
+func Select(rules []capture.Rule, files []overlay.File) ([]overlay.File, []Refusal) {
+	var kept []overlay.File
+	var refused []Refusal
+	for _, f := range files {
+		sel := capture.SelectStatus(rules, f.Object)
+		if !sel.KindMatched {
+			gk := f.Object.GroupVersionKind().GroupKind()
+			refused = append(refused, Refusal{File: f.Path, Field: "status",
+				Reason: fmt.Sprintf("no rule matches %s", overlay.ObjectName(gk.String(), f.Namespace(), f.Name()))})
+			continue
+		}
+		for _, p := range sel.Refused {
+			refused = append(refused, Refusal{File: f.Path, Field: p})
+		}
+		if sel.Status == nil {
+			continue
+		}
+		u := f.Object.DeepCopy()
+		u.Object["status"] = sel.Status
+		kept = append(kept, overlay.File{Path: f.Path, Object: u})
+	}
+	return kept, refused
+}
 
 // Restore writes each captured status file into the live object's status,
 // waiting up to opts.Wait for objects that do not exist yet. Only leaves
@@ -90,7 +145,10 @@ func Restore(ctx context.Context, c *Cluster, files []overlay.File, opts Options
 	}
 	start := time.Now()
 	deadline := start.Add(opts.Wait)
-	pending := files
+	pending, refused := Select(opts.Rules, files)
+	for _, r := range refused {
+		slog.Warn("status field refused: no rule selects it; not written", "file", r.File, "field", r.Field)
+	}
 	var results []Result
 	for {
 		var missing []overlay.File
@@ -119,7 +177,7 @@ func Restore(ctx context.Context, c *Cluster, files []overlay.File, opts Options
 		}
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].Object < results[j].Object })
-	return Summary{Results: results, Elapsed: time.Since(start)}
+	return Summary{Results: results, Refused: refused, Elapsed: time.Since(start)}
 }
 
 func restoreOne(ctx context.Context, c *Cluster, f overlay.File, opts Options) Result {

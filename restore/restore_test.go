@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/internal/testenv"
 	"github.com/driftback/driftback/overlay"
 )
@@ -128,7 +129,7 @@ func TestRestore(t *testing.T) {
 
 	// Dry run: says what it would do, writes nothing.
 	present, late := ov.Status[2], ov.Status[0] // sorted by path: r-late, r-never, r-present
-	dry := Restore(ctx, c, []overlay.File{present}, Options{DryRun: true})
+	dry := Restore(ctx, c, []overlay.File{present}, Options{Rules: everyStatus, DryRun: true})
 	if dry.Count(WouldRestore) != 1 || !dry.OK() {
 		t.Fatalf("dry run: %+v", dry)
 	}
@@ -140,7 +141,7 @@ func TestRestore(t *testing.T) {
 	// applying); r-never never does.
 	created := make(chan error, 1)
 	go func() { created <- newCluster(c, "r-late", false) }()
-	sum := Restore(ctx, c, ov.Status, Options{Wait: 3 * time.Second, Poll: 100 * time.Millisecond})
+	sum := Restore(ctx, c, ov.Status, Options{Rules: everyStatus, Wait: 3 * time.Second, Poll: 100 * time.Millisecond})
 	if err := <-created; err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestRestore(t *testing.T) {
 
 	// Idempotent: a second run finds everything equal and writes nothing.
 	before, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
-	again := Restore(ctx, c, []overlay.File{present, late}, Options{})
+	again := Restore(ctx, c, []overlay.File{present, late}, Options{Rules: everyStatus})
 	after, _ := c.Dyn.Resource(clusterGVR).Namespace("default").Get(ctx, "r-present", metav1.GetOptions{})
 	if again.Count(AlreadyEqual) != 2 || !again.OK() || before.GetResourceVersion() != after.GetResourceVersion() {
 		t.Errorf("second restore: %+v, resourceVersion %s -> %s", again, before.GetResourceVersion(), after.GetResourceVersion())
@@ -187,7 +188,7 @@ func TestRestoreUnknownKindIsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := Restore(context.Background(), c, ov.Status, Options{Wait: 300 * time.Millisecond, Poll: 100 * time.Millisecond})
+	sum := Restore(context.Background(), c, ov.Status, Options{Rules: everyStatus, Wait: 300 * time.Millisecond, Poll: 100 * time.Millisecond})
 	if sum.Count(Missing) != 1 || sum.OK() {
 		t.Errorf("a kind the cluster does not serve (CRD not applied yet) must count as missing: %+v", sum)
 	}
@@ -218,7 +219,7 @@ func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := Restore(ctx, c, ov.Status, Options{})
+	sum := Restore(ctx, c, ov.Status, Options{Rules: everyStatus})
 	if !sum.OK() || sum.Count(Restored) != 1 {
 		var out strings.Builder
 		sum.Print(&out)
@@ -232,7 +233,7 @@ func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
 	if len(conds) != 1 || conds[0].(map[string]any)["lastTransitionTime"] == nil || conds[0].(map[string]any)["status"] != "True" {
 		t.Errorf("conditions after restore = %v", conds)
 	}
-	if again := Restore(ctx, c, ov.Status, Options{}); again.Count(AlreadyEqual) != 1 {
+	if again := Restore(ctx, c, ov.Status, Options{Rules: everyStatus}); again.Count(AlreadyEqual) != 1 {
 		t.Errorf("second restore should find the status equal: %+v", again)
 	}
 }
@@ -261,7 +262,7 @@ func TestRestoreWithoutStatusSubresource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := Restore(ctx, c, ov.Status, Options{}); sum.Count(Restored) != 1 {
+	if sum := Restore(ctx, c, ov.Status, Options{Rules: everyStatus}); sum.Count(Restored) != 1 {
 		t.Fatalf("restore: %+v", sum)
 	}
 	live, err := c.Dyn.Resource(gvr).Namespace("default").Get(ctx, "old", metav1.GetOptions{})
@@ -272,3 +273,7 @@ func TestRestoreWithoutStatusSubresource(t *testing.T) {
 		t.Errorf("status.id = %q, want legacy-7", id)
 	}
 }
+
+// everyStatus selects the whole status of every kind: the tests that are
+// not about the rules restore whatever their fixtures hold.
+var everyStatus = []capture.Rule{{Name: "every-status", Fields: []capture.Path{capture.MustParsePath("status")}}}

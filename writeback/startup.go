@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/restore"
@@ -29,14 +30,16 @@ type Startup struct {
 }
 
 // ClusterRestore is Startup.Restore for a real cluster: restore.Restore,
-// waiting up to wait for objects the GitOps tool has not created yet.
-func ClusterRestore(cl *restore.Cluster, wait time.Duration) func(context.Context, io.Writer, []overlay.File) bool {
+// waiting up to wait for objects the GitOps tool has not created yet and
+// writing only the status fields the rules select (anything else the branch
+// holds is refused, reported, and makes the restore incomplete).
+func ClusterRestore(cl *restore.Cluster, wait time.Duration, rules []capture.Rule) func(context.Context, io.Writer, []overlay.File) bool {
 	return func(ctx context.Context, out io.Writer, status []overlay.File) bool {
-		sum := restore.Restore(ctx, cl, status, restore.Options{Wait: wait})
+		sum := restore.Restore(ctx, cl, status, restore.Options{Wait: wait, Rules: rules})
 		sum.Print(out)
 		if !sum.OK() {
 			slog.Error("start-up restore incomplete; not adopting the branch automatically, run `driftback restore` and then `driftback snapshot --adopt`",
-				"missing", sum.Count(restore.Missing), "failed", sum.Count(restore.Failed))
+				"missing", sum.Count(restore.Missing), "failed", sum.Count(restore.Failed), "refused", len(sum.Refused))
 		}
 		return sum.OK()
 	}

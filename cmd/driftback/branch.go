@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/restore"
@@ -21,17 +22,19 @@ type overlaySource struct {
 	git        gitFlags
 	// allowHTTP is the config's git.allowInsecureHTTP.
 	allowHTTP bool
+	// rules are the config's: restore writes only the status they select.
+	rules []capture.Rule
 }
 
+// resolve reads the config file, always: its rules bound what a restore may
+// write, whatever the flags give.
 func (s *overlaySource) resolve() error {
-	if s.repoURL != "" && s.branch != "" && s.dir != "" {
-		return nil
-	}
 	cfg, err := config.Load(s.configPath)
 	if err != nil {
-		return fmt.Errorf("%w (or give --repo, --branch and --path)", err)
+		return fmt.Errorf("%w (restore and drill write back only the status the config's rules select)", err)
 	}
 	s.allowHTTP = cfg.Git.AllowInsecureHTTP
+	s.rules = cfg.Rules
 	if err := cfg.Override(config.Overrides{URL: s.repoURL, Branch: s.branch, Path: s.dir}); err != nil {
 		return err
 	}

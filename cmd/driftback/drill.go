@@ -46,6 +46,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "target: %s (kube-system UID %s), not a cluster this branch records\n", b.host, uid)
 			}
+			opts.Restore.Rules = src.rules
 			r := restore.Drill(cmd.Context(), b.cluster, b.fsys, src.dir, opts)
 			r.Print(cmd.OutOrStdout())
 			if !r.OK() {

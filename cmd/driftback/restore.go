@@ -13,7 +13,7 @@ import (
 )
 
 func (s *overlaySource) addFlags(f *pflag.FlagSet) {
-	f.StringVarP(&s.configPath, "config", "c", "driftback.yaml", "configuration file (gives the repository, branch and path the flags leave out)")
+	f.StringVarP(&s.configPath, "config", "c", "driftback.yaml", "configuration file: its rules bound what is restored (always read); it gives the repository, branch and path the flags leave out")
 	f.StringVar(&s.repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
 	f.StringVar(&s.branch, "branch", "", "branch holding the overlay (overrides git.branch)")
 	f.StringVar(&s.dir, "path", "", "overlay directory in the repository (overrides git.path)")
@@ -49,6 +49,7 @@ when an object is still missing or a write failed.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "overlay %s at %s (%s, commit %.12s): %d status file(s)\n",
 				src.dir, src.branch, describeMeta(ov), b.commit, len(ov.Status))
+			opts.Rules = src.rules
 			sum := restore.Restore(cmd.Context(), b.cluster, ov.Status, opts)
 			sum.Print(cmd.OutOrStdout())
 			if !sum.OK() {

@@ -135,7 +135,7 @@ keeps going. See docs/run.md.`,
 			}
 			if err := w.AwaitAdoption(ctx, cmd.OutOrStdout(), writeback.Startup{
 				RestoreOnStart: startup.restoreOnStart, AdoptionPoll: startup.adoptionPoll,
-				Restore: writeback.ClusterRestore(rcl, startup.restoreWait),
+				Restore: writeback.ClusterRestore(rcl, startup.restoreWait, cfg.Rules),
 			}); err != nil {
 				return err
 			}
