@@ -37,6 +37,8 @@ type File struct {
 	GitOpsManagers []string   `json:"gitopsManagers"`
 	Presets        []PresetIn `json:"presets"`
 	Rules          []RuleIn   `json:"rules"`
+	// DeletionGuard stops a deletion spread over many commits (guard.go).
+	DeletionGuard DeletionGuardIn `json:"deletionGuard"`
 }
 
 // Git says where the overlay is committed.
@@ -124,6 +126,8 @@ type MatchIn struct {
 type Config struct {
 	File
 	Rules []capture.Rule
+	// Deletions is the validated deletionGuard.
+	Deletions DeletionGuard
 }
 
 // Load reads and validates the configuration file at name.
@@ -249,6 +253,9 @@ func (f File) validate() (*Config, error) {
 		}
 	}
 	c := &Config{File: f}
+	if c.Deletions, err = f.DeletionGuard.compile(); err != nil {
+		return nil, err
+	}
 	owner := map[string]string{}
 	add := func(where string, r capture.Rule) error {
 		if prev, dup := owner[r.Name]; dup {

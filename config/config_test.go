@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/driftback/driftback/capture"
 )
@@ -68,6 +69,11 @@ func TestParseErrors(t *testing.T) {
 		{"misspelled overlay.flux field", head + "overlay: {flux: {prefix: a-}}\nrules:\n" + okRule, []string{"prefix"}},
 		{"side mode on the base branch", head + "git: {mode: side, branch: main}\nrules:\n" + okRule, []string{"git.mode", "never forces", "direct"}},
 		{"no rules nor presets", head, []string{"rules", "at least one rule or preset", "crossplane"}},
+		{"deletion window not a duration", head + "deletionGuard: {window: 1d}\nrules:\n" + okRule, []string{"deletionGuard.window", `"1d"`, "24h"}},
+		{"deletion window negative", head + "deletionGuard: {window: -1h}\nrules:\n" + okRule, []string{"deletionGuard.window", "from 0 (off)"}},
+		{"deletion window too long", head + "deletionGuard: {window: 9000h}\nrules:\n" + okRule, []string{"deletionGuard.window", "720h"}},
+		{"deletion share above 1", head + "deletionGuard: {maxShareInWindow: 1.5}\nrules:\n" + okRule, []string{"deletionGuard.maxShareInWindow", "1.5", "from 0 to 1"}},
+		{"misspelled deletionGuard field", head + "deletionGuard: {maxShare: 0.1}\nrules:\n" + okRule, []string{"maxShare"}},
 		{"rule without name", withRule("- match: {kinds: [X]}\n  fields: [spec]\n"), []string{"rules[0]", "name: required"}},
 		{"duplicate rule", withRule(okRule + okRule), []string{"rules[1].name", `"xn"`, "rules[0]"}},
 		{"bad mode", withRule("- name: a\n  mode: full\n  match: {kinds: [X]}\n  fields: [spec]\n"), []string{`rules[0] (rule "a")`, "mode", "patch (default), object or auto"}},
@@ -147,6 +153,13 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if len(c.Rules) != 1 || c.Rules[0].Mode != capture.ModePatch {
 		t.Fatalf("rules = %+v", c.Rules)
+	}
+	if c.Deletions != (DeletionGuard{Window: 24 * time.Hour, MaxShareInWindow: 0.3}) {
+		t.Errorf("deletion guard defaults = %+v", c.Deletions)
+	}
+	g, err := Parse([]byte(head + "deletionGuard: {window: 0s, maxShareInWindow: 0}\nrules:\n" + okRule))
+	if err != nil || g.Deletions != (DeletionGuard{}) {
+		t.Errorf("deletionGuard {0s, 0} = %+v, %v; want both zero", g.Deletions, err)
 	}
 	if !reflect.DeepEqual(c.Rules[0].GitOpsManagers, capture.DefaultGitOpsManagers) {
 		t.Errorf("gitops managers = %v, want the defaults", c.Rules[0].GitOpsManagers)

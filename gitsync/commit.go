@@ -56,7 +56,7 @@ func (r *Repo) build(p plan, t Target, content Content) (plumbing.Hash, []Change
 	if content.Message != nil {
 		msg = content.Message(changes)
 	}
-	h, err := r.writeCommit(p, t, root, withTrailers(msg, t, p))
+	h, err := r.writeCommit(p, t, root, withTrailers(msg, t, p, content.Trailers))
 	r.built++
 	return h, changes, err
 }
@@ -83,7 +83,7 @@ func defaultMessage(changes []Change) string {
 	return fmt.Sprintf("driftback: update %d file(s)", len(changes))
 }
 
-func withTrailers(msg string, t Target, p plan) string {
+func withTrailers(msg string, t Target, p plan, extra [][2]string) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(msg, "\n"))
 	b.WriteString("\n\n")
@@ -93,6 +93,10 @@ func withTrailers(msg string, t Target, p plan) string {
 	}
 	if t.mode() == ModeSide && !p.base.IsZero() {
 		fmt.Fprintf(&b, "%s: %s\n", TrailerBase, p.base)
+	}
+	for _, kv := range extra {
+		// One line each: a newline in a value would end the trailer block.
+		fmt.Fprintf(&b, "%s: %s\n", kv[0], strings.ReplaceAll(kv[1], "\n", " "))
 	}
 	return b.String()
 }

@@ -36,6 +36,9 @@ type Content struct {
 	Update *Update
 	// Message makes the commit message; driftback's trailers are added.
 	Message func([]Change) string
+	// Trailers are added to the commit's trailers, after driftback's own
+	// (key: value; Trailer reads them back).
+	Trailers [][2]string
 }
 
 // Prepare builds Dir's content on top of the parent commit's tree, given as a

@@ -94,7 +94,7 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 			return Result{}, fmt.Errorf("read tree %s: %w", p.root, err)
 		}
 	}
-	content, err := prepare(treeFSOf(tree))
+	content, err := prepare(parentFS{treeFS: treeFS{root: tree}, repo: r, tip: tips[t.Branch]})
 	if err != nil {
 		return Result{}, callerError{err}
 	}

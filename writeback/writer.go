@@ -10,12 +10,14 @@ package writeback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"path"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/config"
@@ -60,6 +62,10 @@ type Writer struct {
 	repo Repo
 	uid  string
 	opts Options
+	// counts memoizes the deletion window's object counts by tree hash.
+	counts map[gitsync.Hash]int
+	// now is the clock of the deletion window.
+	now func() time.Time
 }
 
 // New returns a writer for the cluster with kube-system UID uid.
@@ -67,7 +73,7 @@ func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
 	if opts.Message == nil {
 		opts.Message, _ = describe.Template("") // the default parses
 	}
-	return &Writer{cfg: cfg, repo: repo, uid: uid, opts: opts}
+	return &Writer{cfg: cfg, repo: repo, uid: uid, opts: opts, counts: map[gitsync.Hash]int{}, now: time.Now}
 }
 
 // Publish renders the captures and commits them under the configured path,
@@ -117,16 +123,46 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
 			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
 	}
-	if !w.opts.AllowDeletions {
-		if err := CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare); err != nil {
+	deletions := []error{CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare)}
+	if err := w.checkWindow(parent, dir, tree); err != nil {
+		deletions = append(deletions, err)
+	}
+	var trailers [][2]string
+	for _, err := range deletions {
+		switch {
+		case err == nil:
+		case !errors.Is(err, ErrGuard):
+			return gitsync.Content{}, err
+		case !w.opts.AllowDeletions:
 			return gitsync.Content{}, &refusal{RefusedMassDeletion, err}
+		case trailers == nil:
+			// Confirmed: the window guard counts from this commit on.
+			trailers = [][2]string{{TrailerDeletionsConfirmed, "--allow-deletions"}}
 		}
 	}
 	if err := render.Verify(parent, dir, tree); err != nil {
 		return gitsync.Content{}, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
 	}
 	msg := w.opts.Message
-	return gitsync.Content{Files: tree, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil
+	return gitsync.Content{Files: tree, Trailers: trailers, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil
+}
+
+// checkWindow runs CheckWindow against the branch's history, when the
+// window is on and the parent carries its history (gitsync's does).
+func (w *Writer) checkWindow(parent fs.FS, dir string, tree render.Tree) error {
+	g := w.cfg.Deletions
+	h, ok := parent.(gitsync.History)
+	if g.Window <= 0 || !ok {
+		return nil
+	}
+	if len(w.counts) > maxMemo {
+		clear(w.counts)
+	}
+	peak, err := RecentPeak(h, dir, w.now().Add(-g.Window), w.counts)
+	if err != nil {
+		return err
+	}
+	return CheckWindow(peak, dir, tree, g.Window, g.MaxShareInWindow)
 }
 
 // Target is where and how the overlay is committed.
