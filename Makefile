@@ -44,6 +44,7 @@ FUZZ_TIME ?= 10s
 fuzz: ## Fuzz the config parser, field paths and file naming for FUZZ_TIME each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
+	$(GO) test -run '^$$' -fuzz '^FuzzFileNameRoundTrip$$' -fuzztime=$(FUZZ_TIME) ./overlay/
 
 # Argo CD's gitops-engine needs Go 1.27 and pins Kubernetes with replace lines,
 # so its proof lives in a module of its own (e2e/argocd); the go command fetches

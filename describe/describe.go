@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,6 +210,23 @@ func parse(c FileChange) Object {
 	}
 	o.Category = categories[e.Dir]
 	o.Namespace, o.Group, o.Kind, o.Name = e.Namespace, e.Group, e.Kind, e.Name
+	if e.NameHash != "" {
+		// A truncated file name: the real name is inside the file.
+		content := c.New
+		if len(content) == 0 {
+			content = c.Old
+		}
+		if n, err := e.NameIn(content); err == nil {
+			o.Name = n
+		} else {
+			o.Name = e.Name + "…"
+		}
+	}
+	if strings.IndexFunc(o.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		// A name with a newline must not start a line of its own (a trailer)
+		// in a commit message: printed quoted.
+		o.Name = strconv.Quote(o.Name)
+	}
 	return o
 }
 

@@ -47,17 +47,27 @@ func isObjectDir(d string) bool {
 }
 
 // FileName is <namespace|_cluster>/<group|core>_<Kind>/<name>.yaml: where an
-// object's file sits below each of the ObjectDirs.
+// object's file sits below each of the ObjectDirs. Each part is written by
+// encodeSegment (names.go): plain for DNS names, escaped and bounded to
+// MaxFileName bytes for any other legal name.
 func FileName(r capture.ObjectRef) string {
-	ns := r.Namespace
+	return path.Join(nsDir(r.Namespace), KindDir(r.Group, r.Kind), encodeSegment(r.Name, ".yaml"))
+}
+
+func nsDir(ns string) string {
 	if ns == "" {
-		ns = ClusterScopedDir
+		return ClusterScopedDir
 	}
-	g := r.Group
-	if g == "" {
-		g = coreGroup
+	return encodeSegment(ns, "")
+}
+
+// KindDir is the directory of a kind's files inside a category and a
+// namespace: <group|core>_<Kind>.
+func KindDir(group, kind string) string {
+	if group == "" {
+		group = coreGroup
 	}
-	return path.Join(ns, g+"_"+r.Kind, r.Name+".yaml")
+	return encodeSegment(group+"_"+kind, "")
 }
 
 // Entry is what a path of the overlay says about the object it holds.
@@ -67,43 +77,53 @@ type Entry struct {
 	// Namespace is "" for cluster-scoped objects.
 	Namespace string
 	// Group as the file name writes it: "core" for the core group; "" when
-	// the name has no group part.
+	// the name has no group part, or when the directory name is truncated
+	// (then Kind is "" too: read both from the file's apiVersion and kind).
 	Group string
 	Kind  string
-	Name  string
+	// Name is the object's name; when NameHash is set, the file name is
+	// truncated and Name is only the start of the name: NameIn reads the
+	// real one from the file.
+	Name     string
+	NameHash string
+	// key is the path below Dir.
+	key string
 }
 
 // Key names the object independently of the directory: FileName's form.
-func (e Entry) Key() string {
-	ns := e.Namespace
-	if ns == "" {
-		ns = ClusterScopedDir
-	}
-	gk := e.Kind
-	if e.Group != "" {
-		gk = e.Group + "_" + e.Kind
-	}
-	return path.Join(ns, gk, e.Name+".yaml")
-}
+func (e Entry) Key() string { return e.key }
 
 // ParsePath reads a path relative to the overlay's directory,
 // <dir>/<namespace|_cluster>/<group>_<Kind>/<name>.yaml, the inverse of
 // FileName below one of ObjectDirs; ok is false for any other file.
 func ParsePath(p string) (Entry, bool) {
 	parts := strings.Split(path.Clean(p), "/")
-	if len(parts) != 4 || !isObjectDir(parts[0]) {
+	if len(parts) != 4 || !isObjectDir(parts[0]) || !strings.HasSuffix(parts[3], ".yaml") {
 		return Entry{}, false
 	}
-	e := Entry{Dir: parts[0]}
+	e := Entry{Dir: parts[0], key: path.Join(parts[1:]...)}
 	if parts[1] != ClusterScopedDir {
-		e.Namespace = parts[1]
+		ns, hash, ok := decodeSegment(parts[1], "")
+		if !ok || hash != "" {
+			return Entry{}, false
+		}
+		e.Namespace = ns
 	}
-	if g, k, ok := strings.Cut(parts[2], "_"); ok {
-		e.Group, e.Kind = g, k
-	} else {
-		e.Kind = parts[2]
+	gk, hash, ok := decodeSegment(parts[2], "")
+	if !ok {
+		return Entry{}, false
 	}
-	e.Name = strings.TrimSuffix(parts[3], path.Ext(parts[3]))
+	if hash == "" {
+		if g, k, ok := strings.Cut(gk, "_"); ok {
+			e.Group, e.Kind = g, k
+		} else {
+			e.Kind = gk
+		}
+	}
+	e.Name, e.NameHash, ok = decodeSegment(strings.TrimSuffix(parts[3], ".yaml"), ".yaml")
+	if !ok {
+		return Entry{}, false
+	}
 	return e, true
 }
 

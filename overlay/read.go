@@ -34,6 +34,8 @@ type File struct {
 	// status/default/infra.example.com_KubernetesCluster/payments.yaml.
 	Path   string
 	Object *unstructured.Unstructured
+	// name is the live name read from the file when its path is truncated.
+	name string
 }
 
 // Namespace is the namespace of the live object the file is about: the one
@@ -52,7 +54,10 @@ func (f File) Namespace() string {
 // names, else its metadata's (a patch may address the object by its name
 // before Flux's namePrefix, or by a ${var} Flux substitutes).
 func (f File) Name() string {
-	if e, ok := ParsePath(f.Path); ok {
+	if f.name != "" {
+		return f.name
+	}
+	if e, ok := ParsePath(f.Path); ok && e.NameHash == "" {
 		return e.Name
 	}
 	return f.Object.GetName()
@@ -121,7 +126,13 @@ func readObjects(fsys fs.FS, dir, sub string) ([]File, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		out = append(out, File{Path: strings.TrimPrefix(p, dir+"/"), Object: u})
+		f := File{Path: strings.TrimPrefix(p, dir+"/"), Object: u}
+		if e, ok := ParsePath(f.Path); ok && e.NameHash != "" {
+			if f.name, err = e.NameIn(b); err != nil {
+				return err
+			}
+		}
+		out = append(out, f)
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -13,13 +13,8 @@ import (
 )
 
 // KindDir is the directory of a kind's files inside a category and a
-// namespace: <group|core>_<Kind> (see FileName).
-func KindDir(group, kind string) string {
-	if group == "" {
-		group = "core"
-	}
-	return group + "_" + kind
-}
+// namespace (overlay.KindDir).
+func KindDir(group, kind string) string { return overlay.KindDir(group, kind) }
 
 // Carry adds files recorded earlier (paths relative to the overlay, as the
 // branch holds them) to a rendered tree unchanged, and lists the patches and

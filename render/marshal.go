@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 
 	"sigs.k8s.io/yaml"
+	goyaml "sigs.k8s.io/yaml/goyaml.v2"
+
+	"github.com/driftback/driftback/capture"
 )
 
 // fileJobs are the files of a render waiting to be encoded.
@@ -15,17 +18,42 @@ type fileJobs []fileJob
 type fileJob struct {
 	name string
 	obj  map[string]any
+	// header is written before the YAML: the real name of an object whose
+	// file name is truncated (overlay.NameHeader).
+	header []byte
+	// ref is the object the file is about: a file that cannot be encoded
+	// leaves that object out of the tree (see Skipped), not the others.
+	ref capture.ObjectRef
 }
 
-func (j *fileJobs) add(name string, obj map[string]any) error {
-	*j = append(*j, fileJob{name, obj})
+func (j *fileJobs) add(name string, obj map[string]any, header []byte, ref capture.ObjectRef) error {
+	*j = append(*j, fileJob{name, obj, header, ref})
 	return nil
+}
+
+// encode writes one object as YAML. sigs.k8s.io/yaml goes through JSON,
+// which leaves DEL and C1 control characters raw, and its YAML parser then
+// refuses them ("control characters are not allowed"); a name or value
+// holding one (a ClusterRole may be named so) is written by go-yaml
+// directly instead, which escapes them ("\x7F"). Both decode to the same
+// object.
+func encode(obj map[string]any) ([]byte, error) {
+	b, err := yaml.Marshal(obj)
+	if err == nil {
+		return b, nil
+	}
+	b, err2 := goyaml.Marshal(obj)
+	if err2 != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // marshal encodes every file into t on every core: YAML encoding is most
 // of the time of a large render (the first commit of a big cluster), and
 // each file's bytes depend on its object alone, so the tree is the same.
-func (j fileJobs) marshal(t Tree) error {
+// An object with a file that cannot be encoded is left out and returned.
+func (j fileJobs) marshal(t Tree) []Skipped {
 	out := make([][]byte, len(j))
 	errs := make([]error, len(j))
 	var next atomic.Int64
@@ -37,16 +65,24 @@ func (j fileJobs) marshal(t Tree) error {
 				if i >= len(j) {
 					return
 				}
-				out[i], errs[i] = yaml.Marshal(j[i].obj)
+				b, err := encode(j[i].obj)
+				out[i], errs[i] = append(append([]byte(nil), j[i].header...), b...), err
 			}
 		})
 	}
 	wg.Wait()
+	bad := map[capture.ObjectRef]bool{}
+	var skipped []Skipped
 	for i, f := range j {
-		if errs[i] != nil {
-			return fmt.Errorf("render %s: %w", f.name, errs[i])
+		if errs[i] != nil && !bad[f.ref] {
+			bad[f.ref] = true
+			skipped = append(skipped, Skipped{Ref: f.ref, Err: fmt.Errorf("render %s: %w", f.name, errs[i])})
 		}
-		t[f.name] = out[i]
 	}
-	return nil
+	for i, f := range j {
+		if !bad[f.ref] {
+			t[f.name] = out[i]
+		}
+	}
+	return skipped
 }

@@ -19,6 +19,8 @@ type Metrics struct {
 	// Git no longer follows the cluster until someone looks.
 	blocked    prometheus.Gauge
 	lastCommit prometheus.Gauge
+	// skipped is how many objects the last publish left out (Writer.Skipped).
+	skipped prometheus.Gauge
 }
 
 // NewMetrics makes the writer's metrics; register Collectors.
@@ -39,6 +41,9 @@ func NewMetrics() *Metrics {
 		lastCommit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "driftback_last_commit_timestamp_seconds", Help: "Unix time of the last pushed commit.",
 		}),
+		skipped: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "driftback_objects_skipped", Help: "Objects the last publish left out because they could not be rendered or broke the overlay's build (named at WARN; their recorded files kept).",
+		}),
 	}
 	for _, r := range Reasons {
 		m.refused.WithLabelValues(r) // export zeros, so alerts can use rate()
@@ -48,7 +53,7 @@ func NewMetrics() *Metrics {
 
 // Collectors are the metrics to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.refused, m.errors, m.blocked, m.lastCommit}
+	return []prometheus.Collector{m.commits, m.refused, m.errors, m.blocked, m.lastCommit, m.skipped}
 }
 
 // Unattended is the publish step of a process nobody watches (`run`): a
@@ -71,6 +76,7 @@ func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKi
 		return false, err
 	}
 	m.blocked.Set(0)
+	m.skipped.Set(float64(w.Skipped()))
 	if res.Commit.IsZero() {
 		slog.Debug("no change", "branch", branch, "objects", len(caps))
 		return false, nil

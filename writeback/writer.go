@@ -66,7 +66,14 @@ type Writer struct {
 	counts map[gitsync.Hash]int
 	// now is the clock of the deletion window.
 	now func() time.Time
+	// skipped is how many objects the last prepared commit left out.
+	skipped int
 }
+
+// Skipped is how many objects the last publish left out because they could
+// not be rendered or broke the build (named at WARN; their recorded files
+// kept).
+func (w *Writer) Skipped() int { return w.skipped }
 
 // New returns a writer for the cluster with kube-system UID uid.
 func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
@@ -112,16 +119,38 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 	if err != nil {
 		return gitsync.Content{}, err
 	}
-	tree, err := render.Render(caps, render.Layout{Cluster: cfg.Cluster, ClusterUID: w.uid, Resources: cfg.Overlay.Resources, Base: base, Flux: flux})
+	layout := render.Layout{Cluster: cfg.Cluster, ClusterUID: w.uid, Resources: cfg.Overlay.Resources, Base: base, Flux: flux}
+	renderSkipping := func(skip map[int]bool) (render.Tree, []render.Skipped, error) {
+		kept := caps
+		var left []capture.ObjectRef
+		if len(skip) > 0 {
+			kept = make([]capture.Capture, 0, len(caps))
+			for i, c := range caps {
+				if skip[i] {
+					left = append(left, c.Ref)
+					continue
+				}
+				kept = append(kept, c)
+			}
+		}
+		tree, skipped, err := render.RenderEach(kept, layout)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range skipped {
+			left = append(left, s.Ref)
+		}
+		if err := carryObjects(parent, dir, tree, left); err != nil {
+			return nil, nil, err
+		}
+		if err := carryRecorded(parent, dir, tree, carry); err != nil {
+			return nil, nil, err
+		}
+		return tree, skipped, nil
+	}
+	tree, skipped, err := renderSkipping(nil)
 	if err != nil {
 		return gitsync.Content{}, err
-	}
-	if err := carryRecorded(parent, dir, tree, carry); err != nil {
-		return gitsync.Content{}, err
-	}
-	if n := countUnder(tree, overlay.UnmatchedDir); n > 0 {
-		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
-			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
 	}
 	deletions := []error{CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare)}
 	if err := w.checkWindow(parent, dir, tree); err != nil {
@@ -140,9 +169,20 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 			trailers = [][2]string{{TrailerDeletionsConfirmed, "--allow-deletions"}}
 		}
 	}
-	if err := render.Verify(parent, dir, tree); err != nil {
-		return gitsync.Content{}, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
+	verify := func(t render.Tree) error { return render.Verify(parent, dir, t) }
+	if verify(tree) != nil {
+		// Find the objects whose files break the build; commit the others.
+		tree, skipped, err = buildIsolated(caps, changedObjects(parent, dir, caps, tree), renderSkipping, verify)
+		if err != nil {
+			return gitsync.Content{}, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
+		}
 	}
+	if n := countUnder(tree, overlay.UnmatchedDir); n > 0 {
+		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
+			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
+	}
+	warnSkipped(skipped)
+	w.skipped = len(skipped)
 	msg := w.opts.Message
 	return gitsync.Content{Files: tree, Trailers: trailers, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil
 }
