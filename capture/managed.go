@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,6 +18,29 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // DefaultGitOpsManagers are the field managers that write Git's content: Argo
 // CD, Flux's kustomize-controller and kubectl's client-side apply.
 var DefaultGitOpsManagers = []string{"argocd-controller", "kustomize-controller", "kubectl-client-side-apply"}
+
+// ApplyManager is the field manager a rebuild applies Git's content as: the
+// first plain name (not a glob) among the configured GitOps managers, else
+// the first default name their globs match, else argocd-controller. A drill
+// that applied as a manager outside that list would make every field it
+// applied look like runtime state, and the rebuilt cluster's first capture
+// would pin Git-held fields into the overlay.
+func ApplyManager(managers []string) string {
+	for _, m := range managers {
+		if !strings.ContainsAny(m, "*?[\\") {
+			return m
+		}
+	}
+	// Only globs: the first default name one of them matches.
+	for _, d := range DefaultGitOpsManagers {
+		for _, m := range managers {
+			if ok, _ := path.Match(m, d); ok {
+				return d
+			}
+		}
+	}
+	return DefaultGitOpsManagers[0]
+}
 
 // Ownership says which fields of one object a GitOps tool applied, read from
 // its managedFields and last-applied-configuration annotation.

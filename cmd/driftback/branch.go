@@ -24,6 +24,8 @@ type overlaySource struct {
 	allowHTTP bool
 	// rules are the config's: restore writes only the status they select.
 	rules []capture.Rule
+	// managers are the config's GitOps managers (nil: the defaults).
+	managers []string
 }
 
 // resolve reads the config file, always: its rules bound what a restore may
@@ -35,6 +37,7 @@ func (s *overlaySource) resolve() error {
 	}
 	s.allowHTTP = cfg.Git.AllowInsecureHTTP
 	s.rules = cfg.Rules
+	s.managers = cfg.GitOpsManagers
 	if err := cfg.Override(config.Overrides{URL: s.repoURL, Branch: s.branch, Path: s.dir}); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/restore"
 )
 
@@ -20,7 +21,9 @@ func newDrillCmd(g *globalFlags) *cobra.Command {
 		Short: "Rebuild a scratch cluster from the Git branch alone and check every captured field",
 		Long: `drill proves the branch is enough to rebuild the cluster. Against a scratch
 cluster (--kubeconfig) it builds the overlay with kustomize, applies it the
-way Flux does (server-side apply, field manager driftback-drill, forced; CRDs
+way Flux does (server-side apply, forced, as the first of the config's
+gitopsManagers, argocd-controller by default, so that the rebuilt cluster
+adopts the branch without pinning Git's fields into the overlay; CRDs
 and Namespaces first, waited for), runs the status restore, then checks every
 captured field (patches, resources, status) in the cluster against Git. It
 prints the mismatches and the time taken (RTO) and exits non-zero on any
@@ -33,6 +36,9 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 			b, err := src.connect(cmd.Context(), g)
 			if err != nil {
 				return err
+			}
+			if opts.Apply.FieldManager == "" {
+				opts.Apply.FieldManager = capture.ApplyManager(src.managers)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, b.commit, b.host)
 			if !opts.VerifyOnly {
@@ -59,6 +65,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 	f := cmd.Flags()
 	f.DurationVar(&opts.Restore.Wait, "wait", 2*time.Minute, "how long to wait for objects before restoring their status")
 	f.DurationVar(&opts.Apply.Wait, "crd-wait", time.Minute, "how long to wait for applied CRDs to be established")
+	f.StringVar(&opts.Apply.FieldManager, "field-manager", "", "field manager of the applies (default: the first of the config's gitopsManagers, argocd-controller)")
 	f.BoolVar(&opts.VerifyOnly, "verify-only", false, "apply and restore nothing: check a cluster rebuilt by the GitOps tool and driftback restore against the branch (safe on the real cluster)")
 	return cmd
 }
