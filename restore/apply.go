@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/overlay"
 )
 
@@ -28,7 +29,9 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
-	// FieldManager owns the applied fields. Default "driftback-drill".
+	// FieldManager owns the applied fields. Default: the first default GitOps
+	// manager (capture.ApplyManager), so that the rebuilt cluster's capture
+	// tells Git's fields from runtime state as it did in the lost cluster.
 	FieldManager string
 	// Wait bounds the wait for CRDs to be established. Default 1 minute.
 	Wait time.Duration
@@ -59,13 +62,14 @@ func SplitYAML(b []byte) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// Apply server-side applies objs in two stages, CRDs and Namespaces first
-// (CRDs waited for until established, so the rest can be mapped), and
+// Apply server-side applies objs in three stages, CRDs and Namespaces first
+// (CRDs waited for until established, so the rest can be mapped), then
+// storage classes, volumes and claims, then the rest, and
 // returns the objects applied. It goes on past an object that fails and
 // returns every failure joined.
 func Apply(ctx context.Context, c *Cluster, objs []*unstructured.Unstructured, opts ApplyOptions) ([]string, error) {
 	if opts.FieldManager == "" {
-		opts.FieldManager = "driftback-drill"
+		opts.FieldManager = capture.ApplyManager(nil)
 	}
 	if opts.Wait <= 0 {
 		opts.Wait = time.Minute
@@ -73,12 +77,14 @@ func Apply(ctx context.Context, c *Cluster, objs []*unstructured.Unstructured, o
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
 	}
-	var first, rest []*unstructured.Unstructured
+	var first, storage, rest []*unstructured.Unstructured
 	for _, u := range objs {
-		gk := u.GroupVersionKind().GroupKind()
-		if gk.String() == "CustomResourceDefinition.apiextensions.k8s.io" || gk.String() == "Namespace" {
+		switch u.GroupVersionKind().GroupKind().String() {
+		case "CustomResourceDefinition.apiextensions.k8s.io", "Namespace":
 			first = append(first, u)
-		} else {
+		case "StorageClass.storage.k8s.io", "PersistentVolume", "PersistentVolumeClaim":
+			storage = append(storage, u)
+		default:
 			rest = append(rest, u)
 		}
 	}
@@ -105,6 +111,12 @@ func Apply(ctx context.Context, c *Cluster, objs []*unstructured.Unstructured, o
 		}
 	}
 	c.Mapper.Reset() // the new CRDs' kinds
+	// Volumes and claims before the workloads, as Argo CD (gitops-engine
+	// pkg/sync/sync_tasks.go, kindOrder) and Flux (fluxcd/pkg/ssa, objects
+	// sorted by kind) order them: a StatefulSet applied first would have
+	// its controller create an empty claim where the recorded one, bound to
+	// the old volume, belongs.
+	applyAll(storage)
 	applyAll(rest)
 	return applied, errors.Join(errs...)
 }

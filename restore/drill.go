@@ -28,7 +28,10 @@ type DrillReport struct {
 	Meta    overlay.Meta
 	Applied []string
 	Restore Summary
-	Verify  Verification
+	// Outcomes are the workload checks made after the restore (claims
+	// bound to their recorded volumes).
+	Outcomes Outcomes
+	Verify   Verification
 	// Phases times each step; RTO is their sum, from the first read of the
 	// overlay to the last field verified.
 	Phases []Phase
@@ -50,11 +53,12 @@ type Phase struct {
 	Elapsed time.Duration
 }
 
-// OK reports whether the cluster was rebuilt with every captured field. A
-// drill that verified no field proves nothing (an empty overlay, the wrong
-// path or branch) and is not OK.
+// OK reports whether the cluster was rebuilt with every captured field and
+// the workload outcomes hold. A drill that verified no field proved nothing
+// and fails too.
 func (r *DrillReport) OK() bool {
-	return r.Err == nil && r.Restore.OK() && len(r.Refused) == 0 && len(r.Verify.Mismatches) == 0 && r.Verify.Fields > 0
+	return r.Err == nil && r.Restore.OK() && len(r.Refused) == 0 && len(r.Verify.Mismatches) == 0 &&
+		r.Verify.Fields > 0 && r.Outcomes.Failed() == 0
 }
 
 // Drill rebuilds a scratch cluster from the overlay at dir of fsys alone, as
@@ -98,8 +102,18 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 		t = time.Now()
 		r.Restore = Restore(ctx, c, ov.Status, opts.Restore)
 		mark("restore", t)
+
+		// Controllers act on what was applied and restored; verify after
+		// they did, so that a field they overwrite is caught too.
+		t = time.Now()
+		r.Outcomes = WaitOutcomes(ctx, c, ov, opts.Restore.Wait, opts.Apply.Poll)
+		mark("outcomes", t)
 	}
 
+	if opts.VerifyOnly {
+		// Read only: one look at the claims, no wait.
+		r.Outcomes = WaitOutcomes(ctx, c, ov, 0, 0)
+	}
 	t = time.Now()
 	r.Verify = Verify(ctx, c, ov)
 	mark("verify", t)
@@ -128,6 +142,7 @@ func (r *DrillReport) Print(w io.Writer) {
 	if r.Unmatched > 0 {
 		fmt.Fprintf(w, "unmatched: %d file(s) hold captured fields of objects the base does not define; the overlay does not apply them (verified below)\n", r.Unmatched)
 	}
+	r.Outcomes.Print(w)
 	fmt.Fprintf(w, "verified:  %d field(s) of %d object(s), %d mismatch(es)\n", r.Verify.Fields, r.Verify.Objects, len(r.Verify.Mismatches))
 	if r.Err == nil && r.Verify.Fields == 0 {
 		fmt.Fprintln(w, "  NOTHING VERIFIED: the overlay holds no captured field (wrong --path or --branch, or nothing captured yet); a drill that checks nothing proves nothing")

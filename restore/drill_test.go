@@ -84,8 +84,10 @@ func TestDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mf := w.GetManagedFields(); len(mf) == 0 || mf[0].Manager != "driftback-drill" {
-		t.Errorf("applied object's managers = %v, want driftback-drill", mf)
+	// Applied as a GitOps manager: the rebuilt cluster's capture must
+	// tell Git's fields from runtime state as the lost cluster's did.
+	if mf := w.GetManagedFields(); len(mf) == 0 || mf[0].Manager != "argocd-controller" {
+		t.Errorf("applied object's managers = %v, want argocd-controller", mf)
 	}
 
 	// Verify only: the rebuilt cluster checks out, nothing is applied.
