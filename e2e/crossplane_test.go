@@ -264,6 +264,7 @@ func TestCrossplaneRebuildCreatesNoCloudResources(t *testing.T) {
 	rec.settled(t)
 	defer rec.adoptAndCompare(t)
 	inB := managed(t, b.dyn)
+	t.Logf("FIDELITY crossplane: %d cloud resource(s) created by the rebuilt cluster", cl.creations()-createdInA)
 	if got := cl.creations() - createdInA; got != 0 {
 		t.Errorf("the rebuild created %d new cloud resource(s), want 0", got)
 	}

@@ -125,6 +125,7 @@ func (r recovery) adoptAndCompare(t *testing.T) {
 		t.Fatalf("snapshot --adopt on B made no commit (the cluster record must change):\n%s", out)
 	}
 	changed := strings.Fields(gitserver.Run(t, r.repoDir, "git", "diff", "--name-only", before, after))
+	t.Logf("FIDELITY %s: adoption commit changes %d file(s): %v", r.name, len(changed), changed)
 	want := "clusters/" + r.name + "/driftback/.driftback.yaml"
 	if len(changed) != 1 || changed[0] != want {
 		t.Errorf("B's record of the overlay differs from A's beyond the cluster record: %v\n%s",

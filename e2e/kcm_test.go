@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,9 +19,11 @@ import (
 
 // startControllerManager runs the real kube-controller-manager (built by
 // hack/build-controlplane.sh next to kube-apiserver) against p with only the
-// PV binder and the garbage collector: the PVC in B is bound by the real
-// binder, and objects restored with a stale owner would really be collected.
-func startControllerManager(ctx context.Context, p *plane, dir string) (stop func(), err error) {
+// controllers named (kube-controller-manager --controllers): the claims are
+// bound by the real PV binder, a StatefulSet's claims are created by the real
+// StatefulSet controller, and objects restored with a stale owner would
+// really be collected.
+func startControllerManager(ctx context.Context, p *plane, dir string, controllers ...string) (stop func(), err error) {
 	assets, err := testenv.Assets()
 	if err != nil {
 		return nil, err
@@ -37,7 +40,7 @@ func startControllerManager(ctx context.Context, p *plane, dir string) (stop fun
 		"--kubeconfig="+p.kubeconfig,
 		"--authentication-kubeconfig="+p.kubeconfig,
 		"--authorization-kubeconfig="+p.kubeconfig,
-		"--controllers=persistentvolume-binder-controller,garbage-collector-controller",
+		"--controllers="+strings.Join(controllers, ","),
 		"--use-service-account-credentials=false",
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1",

@@ -76,8 +76,18 @@ func runTests(m *testing.M) int {
 			return 1
 		}
 	}
-	// B runs the real PV binder and garbage collector.
-	stop, err := startControllerManager(context.Background(), b, filepath.Join(work, "kcm"))
+	// Both run the real PV binder and StatefulSet controller (A is where
+	// the binder writes its bookkeeping that a restore must not carry); B
+	// also runs the garbage collector.
+	stopA, err := startControllerManager(context.Background(), a, filepath.Join(work, "kcm-a"),
+		"persistentvolume-binder-controller", "statefulset-controller")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stopA()
+	stop, err := startControllerManager(context.Background(), b, filepath.Join(work, "kcm"),
+		"persistentvolume-binder-controller", "garbage-collector-controller", "statefulset-controller")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
