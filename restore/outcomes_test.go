@@ -11,7 +11,7 @@ import (
 	"github.com/driftback/driftback/overlay"
 )
 
-func TestDrillThatVerifiesNothingFails(t *testing.T) {
+func TestDrillReportOK(t *testing.T) {
 	tests := []struct {
 		name string
 		r    DrillReport
