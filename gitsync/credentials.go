@@ -1,6 +1,7 @@
 package gitsync
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -85,7 +86,8 @@ func (c Credentials) Auth() (Auth, error) {
 	return a, nil
 }
 
-// Signer returns the commit signer, nil when no signing key is given.
+// Signer returns the commit signer, nil when no signing key is given: an
+// armored OpenPGP private key, or an OpenSSH private key (SSH signatures).
 func (c Credentials) Signer() (Signer, error) {
 	if c.SignKeyFile == "" {
 		return nil, nil
@@ -98,7 +100,12 @@ func (c Credentials) Signer() (Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := OpenPGPSigner(key, strings.TrimRight(phrase, "\r\n"))
+	var s Signer
+	if bytes.Contains(key, []byte("-----BEGIN PGP ")) {
+		s, err = OpenPGPSigner(key, strings.TrimRight(phrase, "\r\n"))
+	} else {
+		s, err = SSHSigner(key, strings.TrimRight(phrase, "\r\n"))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--git-sign-key-file: %w", err)
 	}

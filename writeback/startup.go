@@ -27,6 +27,11 @@ type Startup struct {
 	// prints its report to out and says whether it is complete
 	// (ClusterRestore is the real one).
 	Restore func(ctx context.Context, out io.Writer, status []overlay.File) (complete bool)
+	// TrustedKeys, when set, make the restore read the branch only after
+	// every commit that changed the overlay since the base is found signed
+	// by one of them (gitsync.ReadBranchVerified); otherwise nothing is
+	// restored. Nil: the branch's provenance is not checked (a warning).
+	TrustedKeys *gitsync.TrustedKeys
 }
 
 // ClusterRestore is Startup.Restore for a real cluster: restore.Restore,
@@ -83,7 +88,7 @@ func (w *Writer) AwaitAdoption(ctx context.Context, out io.Writer, o Startup) er
 		"branch", branch, "recorded", ov.Meta.Cluster, "recordedUID", ov.Meta.ClusterUID, "thisUID", w.uid)
 	complete := true
 	if o.RestoreOnStart {
-		complete = o.Restore(ctx, out, ov.Status)
+		complete = w.restoreOnStart(ctx, out, o, ov)
 	}
 	if w.opts.Adopt && complete {
 		slog.Info("adopting the branch (--adopt): this cluster becomes its owner", "branch", branch)
@@ -108,4 +113,29 @@ func (w *Writer) AwaitAdoption(ctx context.Context, out io.Writer, o Startup) er
 			return nil
 		}
 	}
+}
+
+// restoreOnStart restores the recorded status, after checking the branch's
+// provenance when trusted keys are given: a branch anyone with push access
+// may have written is not restored blindly.
+func (w *Writer) restoreOnStart(ctx context.Context, out io.Writer, o Startup, ov *overlay.Overlay) bool {
+	g := w.cfg.Git
+	if o.TrustedKeys == nil {
+		slog.Warn("restoring from the branch without checking who wrote it (no --verify-signatures): only the fields the rules select are written, but anyone who can push to the branch chooses their values",
+			"branch", g.Branch)
+		return o.Restore(ctx, out, ov.Status)
+	}
+	fsys, tip, verified, err := w.repo.ReadBranchVerified(ctx, g.Branch, g.BaseBranch, g.Path, o.TrustedKeys)
+	if err != nil {
+		slog.Error("start-up restore refused: the branch's provenance is not verified; nothing restored, not adopting; check the commit, then run driftback restore and driftback snapshot --adopt",
+			"branch", g.Branch, "err", err)
+		return false
+	}
+	slog.Info("the branch's provenance is verified", "branch", g.Branch, "commit", tip, "signedCommits", len(verified))
+	checked, err := overlay.Read(fsys, g.Path)
+	if err != nil {
+		slog.Error("start-up restore: read the verified overlay", "err", err)
+		return false
+	}
+	return o.Restore(ctx, out, checked.Status)
 }

@@ -54,6 +54,7 @@ func (o Options) Validate() error {
 type Repo interface {
 	Publish(ctx context.Context, t gitsync.Target, prepare gitsync.Prepare) (gitsync.Result, error)
 	ReadBranch(ctx context.Context, branch string) (fs.FS, gitsync.Hash, error)
+	ReadBranchVerified(ctx context.Context, branch, base, dir string, keys *gitsync.TrustedKeys) (fs.FS, gitsync.Hash, []gitsync.Verified, error)
 }
 
 // Writer publishes one cluster's captures to the configured branch.

@@ -26,6 +26,10 @@ type overlaySource struct {
 	rules []capture.Rule
 	// managers are the config's GitOps managers (nil: the defaults).
 	managers []string
+	// base is the config's git.baseBranch: provenance is checked since it.
+	base string
+	// verifyKeys is --verify-signatures.
+	verifyKeys string
 }
 
 // resolve reads the config file, always: its rules bound what a restore may
@@ -38,6 +42,7 @@ func (s *overlaySource) resolve() error {
 	s.allowHTTP = cfg.Git.AllowInsecureHTTP
 	s.rules = cfg.Rules
 	s.managers = cfg.GitOpsManagers
+	s.base = cfg.Git.BaseBranch
 	if err := cfg.Override(config.Overrides{URL: s.repoURL, Branch: s.branch, Path: s.dir}); err != nil {
 		return err
 	}
@@ -46,13 +51,22 @@ func (s *overlaySource) resolve() error {
 }
 
 // open fetches the branch and returns its tree as a file system; restore
-// reads an fs.FS.
-func (s *overlaySource) open(ctx context.Context) (fs.FS, gitsync.Hash, error) {
+// reads an fs.FS. With --verify-signatures the tree is returned only once
+// the overlay's provenance is verified.
+func (s *overlaySource) open(ctx context.Context) (fs.FS, gitsync.Hash, []gitsync.Verified, error) {
 	repo, err := openRepo(s.repoURL, &s.git, s.allowHTTP)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return repo.ReadBranch(ctx, s.branch)
+	keys, err := loadTrustedKeys(s.verifyKeys)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if keys == nil {
+		fsys, h, err := repo.ReadBranch(ctx, s.branch)
+		return fsys, h, nil, err
+	}
+	return repo.ReadBranchVerified(ctx, s.branch, s.base, s.dir, keys)
 }
 
 // readBranch is what restore and drill start from: the cluster to write to
@@ -62,6 +76,8 @@ type readBranch struct {
 	host    string
 	fsys    fs.FS
 	commit  gitsync.Hash
+	// verified are the signed commits --verify-signatures checked.
+	verified []gitsync.Verified
 }
 
 // connect resolves the source, connects to the cluster and fetches the branch.
@@ -77,9 +93,9 @@ func (s *overlaySource) connect(ctx context.Context, g *globalFlags) (readBranch
 	if err != nil {
 		return readBranch{}, err
 	}
-	fsys, commit, err := s.open(ctx)
+	fsys, commit, verified, err := s.open(ctx)
 	if err != nil {
 		return readBranch{}, err
 	}
-	return readBranch{cluster: cl, host: rc.Host, fsys: fsys, commit: commit}, nil
+	return readBranch{cluster: cl, host: rc.Host, fsys: fsys, commit: commit, verified: verified}, nil
 }

@@ -41,6 +41,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 				opts.Apply.FieldManager = capture.ApplyManager(src.managers)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, b.commit, b.host)
+			printVerified(cmd.OutOrStdout(), src, b)
 			if !opts.VerifyOnly {
 				rc, err := g.restConfig()
 				if err != nil {

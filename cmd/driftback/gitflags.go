@@ -25,7 +25,7 @@ func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&c.SSHKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
 	f.StringVar(&c.KnownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
 	f.StringVar(&c.SecretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, bearerToken, ssh-privatekey (or identity), ssh-privatekey-passphrase, known_hosts; the file flags take precedence")
-	f.StringVar(&c.SignKeyFile, "git-sign-key-file", "", "armored OpenPGP private key that signs driftback's commits")
+	f.StringVar(&c.SignKeyFile, "git-sign-key-file", "", "private key that signs driftback's commits: armored OpenPGP, or OpenSSH (SSH signatures, as git -c gpg.format=ssh)")
 	f.StringVar(&c.SignKeyPassphraseFile, "git-sign-key-passphrase-file", "", "file holding the signing key's passphrase")
 	f.BoolVar(&c.InsecureIgnoreHostKey, "git-insecure-ignore-host-key", false, "do not verify the SSH server's host key (unsafe: anyone on the path can pose as the server)")
 }

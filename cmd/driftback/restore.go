@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ func (s *overlaySource) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&s.repoURL, "repo", "", "Git repository URL or local path (overrides git.url)")
 	f.StringVar(&s.branch, "branch", "", "branch holding the overlay (overrides git.branch)")
 	f.StringVar(&s.dir, "path", "", "overlay directory in the repository (overrides git.path)")
+	f.StringVar(&s.verifyKeys, "verify-signatures", "", verifySignaturesHelp+"; otherwise nothing is read")
 	s.git.addFlags(f)
 	// restore and drill only read the branch: signing does not apply.
 	_ = f.MarkHidden("git-sign-key-file")
@@ -49,6 +51,7 @@ when an object is still missing or a write failed.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "overlay %s at %s (%s, commit %.12s): %d status file(s)\n",
 				src.dir, src.branch, describeMeta(ov), b.commit, len(ov.Status))
+			printVerified(cmd.OutOrStdout(), src, b)
 			opts.Rules = src.rules
 			sum := restore.Restore(cmd.Context(), b.cluster, ov.Status, opts)
 			sum.Print(cmd.OutOrStdout())
@@ -69,4 +72,15 @@ func describeMeta(o *overlay.Overlay) string {
 		return "no cluster record"
 	}
 	return fmt.Sprintf("written by cluster %s, UID %s", o.Meta.Cluster, o.Meta.ClusterUID)
+}
+
+// printVerified says what --verify-signatures checked.
+func printVerified(w io.Writer, src overlaySource, b readBranch) {
+	if src.verifyKeys == "" {
+		return
+	}
+	fmt.Fprintf(w, "provenance: verified, %d commit(s) changed %s since %s, each signed by a trusted key\n", len(b.verified), src.dir, src.base)
+	for _, v := range b.verified {
+		fmt.Fprintf(w, "  %.12s signed by %s\n", v.Commit, v.Signer)
+	}
 }

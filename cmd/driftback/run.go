@@ -67,6 +67,10 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
+			keys, err := loadTrustedKeys(startup.verifyKeys)
+			if err != nil {
+				return err
+			}
 			prCfg, err := prf.apply(cmd.Flags(), cfg, cf.git.creds.AllowInsecureHTTP)
 			if err != nil {
 				return err
@@ -135,7 +139,8 @@ keeps going. See docs/run.md.`,
 			}
 			if err := w.AwaitAdoption(ctx, cmd.OutOrStdout(), writeback.Startup{
 				RestoreOnStart: startup.restoreOnStart, AdoptionPoll: startup.adoptionPoll,
-				Restore: writeback.ClusterRestore(rcl, startup.restoreWait, cfg.Rules),
+				Restore:     writeback.ClusterRestore(rcl, startup.restoreWait, cfg.Rules),
+				TrustedKeys: keys,
 			}); err != nil {
 				return err
 			}
