@@ -27,11 +27,15 @@ type Startup struct {
 	// prints its report to out and says whether it is complete
 	// (ClusterRestore is the real one).
 	Restore func(ctx context.Context, out io.Writer, status []overlay.File) (complete bool)
-	// TrustedKeys, when set, make the restore read the branch only after
-	// every commit that changed the overlay since the base is found signed
-	// by one of them (gitsync.ReadBranchVerified); otherwise nothing is
-	// restored. Nil: the branch's provenance is not checked (a warning).
+	// TrustedKeys make the restore read the branch only after every commit
+	// that changed the overlay since the base is found signed by one of
+	// them (gitsync.ReadBranchVerified); otherwise nothing is restored.
+	// Nil: nothing is restored unless Unverified is set.
 	TrustedKeys *gitsync.TrustedKeys
+	// Unverified lets the restore run without TrustedKeys (a warning):
+	// the rules still bound which fields are written, but whoever can push
+	// to the branch chooses their values.
+	Unverified bool
 }
 
 // ClusterRestore is Startup.Restore for a real cluster: restore.Restore,
@@ -120,10 +124,15 @@ func (w *Writer) AwaitAdoption(ctx context.Context, out io.Writer, o Startup) er
 // may have written is not restored blindly.
 func (w *Writer) restoreOnStart(ctx context.Context, out io.Writer, o Startup, ov *overlay.Overlay) bool {
 	g := w.cfg.Git
-	if o.TrustedKeys == nil {
-		slog.Warn("restoring from the branch without checking who wrote it (no --verify-signatures): only the fields the rules select are written, but anyone who can push to the branch chooses their values",
+	if o.TrustedKeys == nil && o.Unverified {
+		slog.Warn("restoring from the branch without checking who wrote it (--restore-unverified): only the fields the rules select are written, but anyone who can push to the branch chooses their values",
 			"branch", g.Branch)
 		return o.Restore(ctx, out, ov.Status)
+	}
+	if o.TrustedKeys == nil {
+		slog.Error("start-up restore skipped: the branch's provenance cannot be checked without --verify-signatures (trusted keys); nothing restored, not adopting; review the branch, then run driftback restore and driftback snapshot --adopt, or give --verify-signatures (or --restore-unverified)",
+			"branch", g.Branch)
+		return false
 	}
 	fsys, tip, verified, err := w.repo.ReadBranchVerified(ctx, g.Branch, g.BaseBranch, g.Path, o.TrustedKeys)
 	if err != nil {

@@ -263,7 +263,7 @@ func TestAwaitAdoption(t *testing.T) {
 			repo := &fakeRepo{branch: tc.branch}
 			w := writeback.New(testConfig(), repo, "uid-new", writeback.Options{Adopt: tc.adopt})
 			var restored []overlay.File
-			start := writeback.Startup{RestoreOnStart: true, AdoptionPoll: time.Millisecond,
+			start := writeback.Startup{RestoreOnStart: true, AdoptionPoll: time.Millisecond, Unverified: true,
 				Restore: func(_ context.Context, _ io.Writer, status []overlay.File) bool {
 					restored = status
 					// Someone adopts the branch while the writer waits.
@@ -299,15 +299,24 @@ func TestAwaitAdoptionChecksProvenance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, verified := range []bool{true, false} {
-		t.Run(fmt.Sprintf("verified=%v", verified), func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		keys     *gitsync.TrustedKeys
+		verified bool
+	}{
+		{name: "verified", keys: keys, verified: true},
+		{name: "not verified", keys: keys},
+		{name: "no keys and no --restore-unverified"},
+	} {
+		verified := tc.verified
+		t.Run(tc.name, func(t *testing.T) {
 			repo := &fakeRepo{branch: branchOf(t, "uid-lost", statusCaps(2))}
 			if !verified {
 				repo.unverified = fmt.Errorf("%w: commit abc carries no signature", gitsync.ErrUnverified)
 			}
 			w := writeback.New(testConfig(), repo, "uid-new", writeback.Options{Adopt: true})
 			restored := false
-			start := writeback.Startup{RestoreOnStart: true, AdoptionPoll: time.Millisecond, TrustedKeys: keys,
+			start := writeback.Startup{RestoreOnStart: true, AdoptionPoll: time.Millisecond, TrustedKeys: tc.keys,
 				Restore: func(context.Context, io.Writer, []overlay.File) bool { restored = true; return true }}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 			defer cancel()

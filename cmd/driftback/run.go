@@ -140,7 +140,7 @@ keeps going. See docs/run.md.`,
 			if err := w.AwaitAdoption(ctx, cmd.OutOrStdout(), writeback.Startup{
 				RestoreOnStart: startup.restoreOnStart, AdoptionPoll: startup.adoptionPoll,
 				Restore:     writeback.ClusterRestore(rcl, startup.restoreWait, cfg.Rules),
-				TrustedKeys: keys,
+				TrustedKeys: keys, Unverified: startup.unverified,
 			}); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,11 +19,17 @@ import (
 
 // TestRunOnARebuiltClusterRestoresThenWaitsForAdoption: `run` starts in a
 // cluster that the branch does not record (the lost cluster's UID is
-// there). It writes the recorded status into this cluster, captures and
-// commits nothing, and starts capturing only once the branch is adopted.
+// there). It checks the branch's provenance (the record is signed with an
+// SSH key; --verify-signatures), writes the recorded status into this
+// cluster, captures and commits nothing, and starts capturing only once the
+// branch is adopted.
 func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 	ctx := context.Background()
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
+	key := filepath.Join(t.TempDir(), "signing")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lost-cluster", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
 	srv := gitserver.New(t, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(t, "rebuilt")
 	const branch, dir = "driftback/reb", "clusters/reb/driftback/"
@@ -32,7 +40,7 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 		dir + ".driftback.yaml":    "apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: reb\nclusterUID: 00000000-lost-cluster\n",
 		dir + "patches/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml": "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\n  annotations:\n    crossplane.io/external-name: logs-lost\n",
 		dir + "status/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml":  "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::logs-lost\n",
-	})
+	}, "gpg.format=ssh", "user.signingkey="+key, "commit.gpgsign=true")
 	_, seeded, _ := tip(t, repoDir, branch)
 
 	// The GitOps tool applied the overlay: external name, no status.
@@ -54,11 +62,14 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 	}
 
 	cfg := snapshotConfig(t, "reb")
-	run := startRun(t, "--config", cfg, "--repo", url, "--debounce", "300ms", "--adoption-poll", "200ms")
+	run := startRun(t, "--config", cfg, "--repo", url, "--debounce", "300ms", "--adoption-poll", "200ms", "--verify-signatures", key+".pub")
 	eventually(t, waitTime, "the recorded status is restored", func() (bool, string) {
 		arn := liveARN()
 		return arn == "arn:aws:s3:::logs-lost", arn
 	})
+	if !strings.Contains(run.logs.String(), "provenance is verified") {
+		t.Errorf("the start-up restore did not check the branch's provenance:\n%s", run.logs.String())
+	}
 	eventually(t, waitTime, "run waits for adoption", func() (bool, string) {
 		return strings.Contains(run.logs.String(), "waiting for adoption"), run.logs.String()
 	})

@@ -15,12 +15,14 @@ type startupFlags struct {
 	restoreWait    time.Duration
 	adoptionPoll   time.Duration
 	verifyKeys     string
+	unverified     bool
 }
 
 func (o *startupFlags) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.restoreOnStart, "restore-on-start", true, "when the branch records another cluster (this one was rebuilt), write its captured status into this cluster before anything else")
 	f.DurationVar(&o.restoreWait, "restore-wait", 5*time.Minute, "how long the start-up restore waits for objects the GitOps tool has not created yet")
-	f.StringVar(&o.verifyKeys, "verify-signatures", "", verifySignaturesHelp+" before the start-up restore; refused, nothing is restored")
+	f.StringVar(&o.verifyKeys, "verify-signatures", "", verifySignaturesHelp+" before the start-up restore; otherwise nothing is restored")
+	f.BoolVar(&o.unverified, "restore-unverified", false, "let the start-up restore run without --verify-signatures: the rules still bound which fields are written, but whoever can push to the branch chooses their values")
 	f.DurationVar(&o.adoptionPoll, "adoption-poll", 30*time.Second, "while waiting for adoption, how often to check whether the branch was adopted (driftback snapshot --adopt)")
 }
 

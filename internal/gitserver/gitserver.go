@@ -116,8 +116,9 @@ func (s *Server) CreateRepo(t testing.TB, name string) (url, dir string) {
 }
 
 // Seed commits files (path → content) on branch of the bare repository at
-// dir with the git CLI, as a person would.
-func Seed(t testing.TB, dir, branch string, files map[string]string) {
+// dir with the git CLI, as a person would; gitConfig are extra `git -c`
+// settings for the commit (a signing key, say).
+func Seed(t testing.TB, dir, branch string, files map[string]string, gitConfig ...string) {
 	t.Helper()
 	work := t.TempDir()
 	Run(t, work, "git", "init", "-q", "-b", branch)
@@ -131,7 +132,11 @@ func Seed(t testing.TB, dir, branch string, files map[string]string) {
 		}
 	}
 	Run(t, work, "git", "add", "-A")
-	Run(t, work, "git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "seed")
+	args := []string{"-c", "user.name=test", "-c", "user.email=test@localhost"}
+	for _, c := range gitConfig {
+		args = append(args, "-c", c)
+	}
+	Run(t, work, "git", append(args, "commit", "-q", "-m", "seed")...)
 	Run(t, work, "git", "push", "-q", dir, branch)
 }
 
