@@ -61,7 +61,8 @@ func applyBase(t *testing.T, p *plane, name string, files map[string]string) {
 // the base), then `driftback drill` rebuilds B from that branch alone. It
 // returns what the drill did.
 // capture is the config's presets: and rules: sections.
-func rebuild(t *testing.T, name string, base map[string]string, capture string) recovery {
+// drillArgs are added to the drill's command line.
+func rebuild(t *testing.T, name string, base map[string]string, capture string, drillArgs ...string) recovery {
 	t.Helper()
 	srv := gitserver.New(t, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(t, name)
@@ -93,7 +94,7 @@ overlay:
 
 	// A is lost: from here on only the branch and B are used.
 	start := time.Now()
-	out = runDriftback(t, "drill", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s")
+	out = runDriftback(t, append([]string{"drill", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s"}, drillArgs...)...)
 	t.Logf("driftback drill:\n%s", out)
 	return recovery{name: name, files: files, out: out, rto: parseRTO(t, out), start: start, cfg: cfg, repoDir: repoDir}
 }
@@ -117,6 +118,17 @@ type recovery struct {
 // round of losing a cluster.
 func (r recovery) adoptAndCompare(t *testing.T) {
 	t.Helper()
+	changed, diff := r.adopt(t)
+	want := "clusters/" + r.name + "/driftback/.driftback.yaml"
+	if len(changed) != 1 || changed[0] != want {
+		t.Errorf("B's record of the overlay differs from A's beyond the cluster record: %v\n%s", changed, diff)
+	}
+}
+
+// adopt runs `driftback snapshot --adopt` on B and returns the files its
+// commit changed, and the diff.
+func (r recovery) adopt(t *testing.T) (changed []string, diff string) {
+	t.Helper()
 	branch := "driftback/" + r.name
 	before := strings.TrimSpace(gitserver.Run(t, r.repoDir, "git", "rev-parse", branch))
 	out := runDriftback(t, "snapshot", "--kubeconfig", b.kubeconfig, "--config", r.cfg, "--adopt")
@@ -124,13 +136,9 @@ func (r recovery) adoptAndCompare(t *testing.T) {
 	if before == after {
 		t.Fatalf("snapshot --adopt on B made no commit (the cluster record must change):\n%s", out)
 	}
-	changed := strings.Fields(gitserver.Run(t, r.repoDir, "git", "diff", "--name-only", before, after))
+	changed = strings.Fields(gitserver.Run(t, r.repoDir, "git", "diff", "--name-only", before, after))
 	t.Logf("FIDELITY %s: adoption commit changes %d file(s): %v", r.name, len(changed), changed)
-	want := "clusters/" + r.name + "/driftback/.driftback.yaml"
-	if len(changed) != 1 || changed[0] != want {
-		t.Errorf("B's record of the overlay differs from A's beyond the cluster record: %v\n%s",
-			changed, gitserver.Run(t, r.repoDir, "git", "diff", before, after))
-	}
+	return changed, gitserver.Run(t, r.repoDir, "git", "diff", before, after)
 }
 
 // settled logs the drill's RTO and the time until B's operators settled on
