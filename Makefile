@@ -41,10 +41,11 @@ test: controlplane gitea vet ## Unit and integration tests against a real contro
 # Each fuzz target runs for a short fixed time in `make test` (go test runs
 # one -fuzz target per package per invocation); FUZZ_TIME=10m for a real hunt.
 FUZZ_TIME ?= 10s
-fuzz: ## Fuzz the config parser, field paths and file naming for FUZZ_TIME each.
+fuzz: ## Fuzz the config parser, field paths, file naming and SSH signatures for FUZZ_TIME each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
 	$(GO) test -run '^$$' -fuzz '^FuzzFileNameRoundTrip$$' -fuzztime=$(FUZZ_TIME) ./overlay/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifySSH$$' -fuzztime=$(FUZZ_TIME) ./gitsync/
 
 # Argo CD's gitops-engine needs Go 1.27 and pins Kubernetes with replace lines,
 # so its proof lives in a module of its own (e2e/argocd); the go command fetches
