@@ -94,7 +94,7 @@ overlay:
 
 	// A is lost: from here on only the branch and B are used.
 	start := time.Now()
-	out = runDriftback(t, append([]string{"drill", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s"}, drillArgs...)...)
+	out = runDriftback(t, append([]string{"drill", "--yes", "--kubeconfig", b.kubeconfig, "--config", cfg, "--wait", "30s"}, drillArgs...)...)
 	t.Logf("driftback drill:\n%s", out)
 	return recovery{name: name, files: files, out: out, rto: parseRTO(t, out), start: start, cfg: cfg, repoDir: repoDir}
 }

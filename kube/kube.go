@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Clients are the clients driftback reaches a cluster with.
@@ -28,26 +27,6 @@ type Clients struct {
 	// Mapper maps kinds to resources over a cached discovery; Reset it when
 	// a kind is not known yet (a CRD applied since).
 	Mapper meta.ResettableRESTMapper
-}
-
-// LoadConfig loads the cluster connection: an explicit kubeconfig, else the
-// usual loading rules ($KUBECONFIG, ~/.kube/config), else the in-cluster
-// service account.
-func LoadConfig(kubeconfig string) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
-	if err != nil && kubeconfig == "" {
-		if ic, icErr := rest.InClusterConfig(); icErr == nil {
-			cfg, err = ic, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig: %w", err)
-	}
-	return cfg, nil
 }
 
 // Rate-limit policy. client-go's default of 5 requests a second would make

@@ -15,6 +15,7 @@ func newDrillCmd(g *globalFlags) *cobra.Command {
 	var (
 		src  overlaySource
 		opts restore.DrillOptions
+		yes  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -29,7 +30,9 @@ captured field (patches, resources, status) in the cluster against Git. It
 prints the mismatches and the time taken (RTO) and exits non-zero on any
 mismatch. It applies with force, so it refuses a target whose kube-system UID
 is one the branch records (the cluster that wrote the overlay) and prints the
-target's server before applying.
+target's server before applying, and asks a person on a terminal to confirm
+it; --yes confirms in advance (scripts, CI), and without a terminal or --yes
+it refuses.
 With --verify-only it only checks, and is the last step of a real recovery.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,6 +55,9 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "target: %s (kube-system UID %s), not a cluster this branch records\n", b.host, uid)
+				if err := confirmTarget(cmd.InOrStdin(), cmd.OutOrStdout(), yes, b.host, uid); err != nil {
+					return err
+				}
 			}
 			opts.Restore.Rules = src.rules
 			r := restore.Drill(cmd.Context(), b.cluster, b.fsys, src.dir, opts)
@@ -67,6 +73,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 	f.DurationVar(&opts.Restore.Wait, "wait", 2*time.Minute, "how long to wait for objects before restoring their status")
 	f.DurationVar(&opts.Apply.Wait, "crd-wait", time.Minute, "how long to wait for applied CRDs to be established")
 	f.StringVar(&opts.Apply.FieldManager, "field-manager", "", "field manager of the applies (default: the first of the config's gitopsManagers, argocd-controller)")
+	f.BoolVar(&yes, "yes", false, "the printed target is a scratch cluster: apply without asking (needed when stdin is not a terminal)")
 	f.BoolVar(&opts.VerifyOnly, "verify-only", false, "apply and restore nothing: check a cluster rebuilt by the GitOps tool and driftback restore against the branch (safe on the real cluster)")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/driftback/driftback/kube"
@@ -14,13 +15,16 @@ import (
 var version = "dev"
 
 type globalFlags struct {
-	kubeconfig string
-	logLevel   string
-	logFormat  string
+	// kube are kubectl's and flux's standard connection flags (--kubeconfig,
+	// --context, --namespace, --as, --request-timeout, ...), from cli-runtime
+	// so they mean what they mean there.
+	kube      *genericclioptions.ConfigFlags
+	logLevel  string
+	logFormat string
 }
 
 func newRootCmd() *cobra.Command {
-	g := &globalFlags{}
+	g := &globalFlags{kube: kube.NewConfigFlags()}
 	root := &cobra.Command{
 		Use:           "driftback",
 		Short:         "Keep the runtime state that Git lacks in Git, as a Kustomize overlay",
@@ -30,7 +34,7 @@ func newRootCmd() *cobra.Command {
 			return setupLogging(cmd, g.logLevel, g.logFormat)
 		},
 	}
-	root.PersistentFlags().StringVar(&g.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+	g.kube.AddFlags(root.PersistentFlags())
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, or json (one object per line, as Flux logs)")
 	root.AddCommand(newSnapshotCmd(g), newRunCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
@@ -56,8 +60,8 @@ func setupLogging(cmd *cobra.Command, level, format string) error {
 	return nil
 }
 
-// restConfig loads the cluster connection (kube.LoadConfig).
-func (g *globalFlags) restConfig() (*rest.Config, error) { return kube.LoadConfig(g.kubeconfig) }
+// restConfig loads the cluster connection from the standard flags.
+func (g *globalFlags) restConfig() (*rest.Config, error) { return kube.LoadConfig(g.kube) }
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{

@@ -93,7 +93,7 @@ func TestArgoCDSyncEqualsDrill(t *testing.T) {
 	t.Logf("driftback restore after the Argo CD sync:\n%s", out)
 
 	// Rebuild 2: driftback drill.
-	out = run(t, root, driftback, "drill", "--kubeconfig", drill.kubeconfig, "--config", cfg, "--repo", repoDir, "--wait", "30s")
+	out = run(t, root, driftback, "drill", "--yes", "--kubeconfig", drill.kubeconfig, "--config", cfg, "--repo", repoDir, "--wait", "30s")
 	t.Logf("driftback drill:\n%s", out)
 
 	byArgo := restore.Verify(ctx, argo.cl, ov)

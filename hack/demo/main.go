@@ -148,7 +148,7 @@ func run(bin string, keep bool) error {
 	if keep {
 		step("Control planes left running (Ctrl-C stops them). Try by hand:\n"+
 			"    export KUBECONFIG=%s   # the original cluster\n"+
-			"    %s drill --kubeconfig %s --config %s --repo %s",
+			"    %s drill --yes --kubeconfig %s --config %s --repo %s",
 			kubeconfig, bin, scratch, cfg, origin)
 		waitForInterrupt()
 	}
@@ -176,8 +176,8 @@ func drill(root, bin, work, cfg, origin string) (string, func(), error) {
 		stop()
 		return "", nil, err
 	}
-	step("driftback drill --kubeconfig <scratch> --config testdata/demo/driftback.yaml --repo %s", origin)
-	if err := sh(root, bin, "drill", "--kubeconfig", kc, "--config", cfg, "--repo", origin); err != nil {
+	step("driftback drill --yes --kubeconfig <scratch> --config testdata/demo/driftback.yaml --repo %s", origin)
+	if err := sh(root, bin, "drill", "--yes", "--kubeconfig", kc, "--config", cfg, "--repo", origin); err != nil {
 		stop()
 		return "", nil, err
 	}
