@@ -65,7 +65,7 @@ test-flux: controlplane ## The overlay built and applied by Flux's own libraries
 	  KUBEBUILDER_ASSETS="$$assets" GOTOOLCHAIN=go1.27.3 $(GO) test -count=1 -timeout 20m ./...
 
 unit: tools ## Only the tests that need no control plane (fast; real git http-backend and sshd).
-	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/ ./rbac/ ./overlay/ ./writeback/ ./kube/ ./capture/live/
+	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/ ./rbac/ ./overlay/ ./writeback/ ./kube/ ./capture/live/ ./follow/ ./internal/httpserve/
 
 bench: controlplane ## Benchmarks (memory, CPU, commit cost); see BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...

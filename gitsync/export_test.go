@@ -16,7 +16,3 @@ func OpenMethod(url string, m transport.AuthMethod) (*Repo, error) { return open
 func (r *Repo) Fetch(ctx context.Context, branches ...string) (map[string]plumbing.Hash, error) {
 	return r.fetch(ctx, branches...)
 }
-
-func (r *Repo) Push(ctx context.Context, commit plumbing.Hash, branch string) error {
-	return r.push(ctx, commit, branch)
-}

@@ -14,6 +14,7 @@ type metrics struct {
 	now          func() time.Time
 	failures     prometheus.Counter
 	pending      prometheus.GaugeFunc
+	push         prometheus.Histogram
 }
 
 func newMetrics(now func() time.Time) *metrics {
@@ -26,6 +27,11 @@ func newMetrics(now func() time.Time) *metrics {
 		Name: "driftback_git_pending_seconds",
 		Help: "Age of the oldest change not yet pushed; 0 when Git holds everything.",
 	}, m.pendingSeconds)
+	m.push = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "driftback_git_push_duration_seconds",
+		Help:    "Duration of each push to the Git server, failed ones included.",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12), // 50 ms to ~100 s
+	})
 	return m
 }
 
@@ -54,9 +60,10 @@ func (m *metrics) clearPending() {
 }
 
 // Collectors are the Repo's metrics, for a prometheus.Registerer:
-// driftback_git_pending_seconds and driftback_git_push_failures_total.
+// driftback_git_pending_seconds, driftback_git_push_failures_total and
+// driftback_git_push_duration_seconds.
 func (r *Repo) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.metrics.failures, r.metrics.pending}
+	return []prometheus.Collector{r.metrics.failures, r.metrics.pending, r.metrics.push}
 }
 
 // PendingSince is when the oldest change not yet pushed was handed to

@@ -220,19 +220,3 @@ func TestPublishIntoEmptyRepository(t *testing.T) {
 	}
 }
 
-func TestPushCopiesACommitToABranch(t *testing.T) {
-	srv := gitserver.New(t, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(t, "fleet")
-	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
-	r := open(t, url)
-	tips, err := r.Fetch(t.Context(), "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Push(t.Context(), tips["main"], "copy"); err != nil {
-		t.Fatal(err)
-	}
-	if _, c := files(t, repoDir, "copy"); c.Hash != tips["main"] {
-		t.Errorf("copy = %s, want %s", c.Hash, tips["main"])
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -44,6 +45,8 @@ func (w *written) take() []plumbing.Hash {
 // overwritten: fast-forwards and leased re-derivations are the same
 // compare-and-swap.
 func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing.Hash, objs []plumbing.Hash) error {
+	start := time.Now()
+	defer func() { r.metrics.push.Observe(time.Since(start).Seconds()) }()
 	name := plumbing.NewBranchReferenceName(branch)
 	fail := func(err error, said string) error {
 		switch {

@@ -4,7 +4,6 @@
 package gitsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,35 +159,6 @@ func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
 		return nil, fmt.Errorf("read commit %s: %w", h, err)
 	}
 	return c, nil
-}
-
-// push sets branch on the remote to commit, which must descend from the
-// branch's current tip there (no force), with go-git's general push (it
-// works out what to send by walking the remote's objects; Publish sends
-// only what it wrote). ErrRejected wraps refusals by the server so callers
-// can fetch and try again; ErrDeclined a hook's refusal.
-func (r *Repo) push(ctx context.Context, commit plumbing.Hash, branch string) error {
-	// Full ref names: a HEAD:refs/heads/x refspec pushes nothing in go-git.
-	local := plumbing.NewBranchReferenceName(branch)
-	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(local, commit)); err != nil {
-		return fmt.Errorf("set local %s: %w", local, err)
-	}
-	// The server's own words (a hook's reason) arrive on the progress band.
-	var remoteSays bytes.Buffer
-	err := r.repo.PushContext(ctx, &git.PushOptions{
-		RemoteName: remoteName, Auth: r.auth, Progress: &remoteSays,
-		RefSpecs: []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", local, local))},
-	})
-	switch {
-	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
-		return nil
-	case isDeclined(err):
-		return fmt.Errorf("push %s to %s: %w: %v%s", branch, redact(r.url), ErrDeclined, r.scrub(err), remoteMessage(remoteSays.String()))
-	case isRejection(err):
-		return fmt.Errorf("push %s to %s: %w: %v", branch, redact(r.url), ErrRejected, r.scrub(err))
-	default:
-		return fmt.Errorf("push %s to %s: %w", branch, redact(r.url), r.scrub(err))
-	}
 }
 
 // remoteMessage formats what the server printed during a push, if anything.

@@ -3,6 +3,7 @@ package writeback
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +22,9 @@ type Metrics struct {
 	lastCommit prometheus.Gauge
 	// skipped is how many objects the last publish left out (Writer.Skipped).
 	skipped prometheus.Gauge
+	// captureToCommit is the recovery point objective as it happens: from
+	// the first change seen in the cluster to the pushed commit holding it.
+	captureToCommit prometheus.Histogram
 }
 
 // NewMetrics makes the writer's metrics; register Collectors.
@@ -44,6 +48,12 @@ func NewMetrics() *Metrics {
 		skipped: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "driftback_objects_skipped", Help: "Objects the last publish left out because they could not be rendered or broke the overlay's build (named at WARN; their recorded files kept).",
 		}),
+		captureToCommit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "driftback_capture_to_commit_seconds",
+			Help: "From the first change seen in the cluster to the pushed commit that holds it (debounce included): what a disaster would lose.",
+			// From a quick debounce to a Git outage of several minutes.
+			Buckets: []float64{0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 120, 300, 600},
+		}),
 	}
 	for _, r := range Reasons {
 		m.refused.WithLabelValues(r) // export zeros, so alerts can use rate()
@@ -53,14 +63,15 @@ func NewMetrics() *Metrics {
 
 // Collectors are the metrics to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.refused, m.errors, m.blocked, m.lastCommit, m.skipped}
+	return []prometheus.Collector{m.commits, m.refused, m.errors, m.blocked, m.lastCommit, m.skipped, m.captureToCommit}
 }
 
 // Unattended is the publish step of a process nobody watches (`run`): a
 // refusal cannot stop it, so it is logged loudly, counted in m and returned
 // (the caller tries again when the cluster or the branch changes). It
-// reports whether a commit was pushed.
-func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKinds []string, m *Metrics) (bool, error) {
+// reports whether a commit was pushed. oldestChange is when the oldest
+// change these captures carry was seen.
+func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKinds []string, oldestChange time.Time, m *Metrics) (bool, error) {
 	branch := w.cfg.Git.Branch
 	res, err := w.Publish(ctx, caps, carryKinds...)
 	if reason, ok := RefusalReason(err); ok {
@@ -83,6 +94,7 @@ func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKi
 	}
 	m.commits.Inc()
 	m.lastCommit.SetToCurrentTime()
+	m.captureToCommit.Observe(time.Since(oldestChange).Seconds())
 	slog.Info("committed", "commit", res.Commit.String(), "branch", branch, "files", len(res.Changes), "summary", capture.Summary(caps))
 	return true, nil
 }

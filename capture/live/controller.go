@@ -63,6 +63,10 @@ type Controller struct {
 	// pending is set by a change and cleared when a publish takes the
 	// captures, so shutdown knows whether a last publish is owed.
 	pending atomic.Bool
+	// oldest is when the first change no publish has taken yet was seen
+	// (unix nanoseconds, 0 when none); taken is that time for the publish
+	// in progress, for the capture-to-commit histogram (OldestChange).
+	oldest, taken atomic.Int64
 	// scheduled is set while a debounced publish is queued, so a burst of
 	// events (the initial list of a large kind) costs one queue operation,
 	// not one per object.
@@ -114,7 +118,12 @@ func (ctl *Controller) Pending() bool { return ctl.pending.Load() }
 // a change would: a replica that becomes the leader publishes its warm cache.
 func (ctl *Controller) Trigger() { ctl.changed() }
 
+// OldestChange is, during a publish, when the oldest change it carries was
+// seen: the start of the capture-to-commit time.
+func (ctl *Controller) OldestChange() time.Time { return time.Unix(0, ctl.taken.Load()) }
+
 func (ctl *Controller) changed() {
+	ctl.oldest.CompareAndSwap(0, time.Now().UnixNano())
 	ctl.pending.Store(true)
 	if !ctl.scheduled.Swap(true) {
 		ctl.queue.AddAfter(publishKey, ctl.opts.Debounce)
@@ -201,6 +210,11 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 		}
 	}
 	ctl.pending.Store(false)
+	oldest := ctl.oldest.Swap(0)
+	if oldest == 0 {
+		oldest = time.Now().UnixNano()
+	}
+	ctl.taken.Store(oldest)
 	caps, unlisted := ctl.watcher.Snapshot()
 	if len(unlisted) > 0 {
 		names := make([]string, len(unlisted))
@@ -214,6 +228,8 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 	ctl.ready.Store(true)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		ctl.pending.Store(true)
+		// The changes are still owed: their time counts from their first sight.
+		ctl.oldest.CompareAndSwap(0, oldest)
 	}
 	return err
 }

@@ -2,15 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/config"
+	"github.com/driftback/driftback/describe"
 )
 
 func newDiscoverCmd(g *globalFlags) *cobra.Command {
@@ -54,7 +52,7 @@ paste under rules: in driftback.yaml. It only reads.`,
 			if err != nil {
 				return err
 			}
-			return printDiscovery(cmd.OutOrStdout(), report, minShare)
+			return describe.Discovery(cmd.OutOrStdout(), report, minShare)
 		},
 	}
 	f := cmd.Flags()
@@ -66,69 +64,4 @@ paste under rules: in driftback.yaml. It only reads.`,
 	f.StringVarP(&configPath, "config", "c", "", "configuration file to read gitopsManagers from (optional)")
 	f.Float64Var(&minShare, "min-share", 0.5, "propose a field when at least this share (0-1) of a kind's objects hold it")
 	return cmd
-}
-
-// printDiscovery writes the table of unowned fields, then the proposed rules.
-func printDiscovery(w io.Writer, r *capture.UnownedReport, minShare float64) error {
-	fields := r.Fields()
-	if len(fields) == 0 {
-		_, err := fmt.Fprintln(w, "no field found that runtime managers own and GitOps managers do not")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tFIELD\tMANAGER\tOBJECTS\tEXAMPLE")
-	for _, f := range fields {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s (%s)\n", kindName(f.Group, f.Kind), f.Path, f.Manager, f.Objects, r.Objects(f.Group, f.Kind), f.Example, objectName(f.ExampleRef))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	sugg := r.Suggest(minShare)
-	if len(sugg) == 0 {
-		return nil
-	}
-	var doc proposal
-	for _, s := range sugg {
-		doc.Rules = append(doc.Rules, proposedRule{Name: s.Name, Match: proposedMatch{APIGroups: []string{s.APIGroup}, Kinds: []string{s.Kind}}, Fields: s.Fields, IncludeOwned: s.IncludeOwned})
-	}
-	fmt.Fprintf(w, "\n# Proposed rules: fields at least %.0f%% of a kind's objects hold. Review them, then paste under\n# rules: in driftback.yaml (status paths are restored by `driftback restore`).\n", minShare*100)
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("write proposed rules: %w", err)
-	}
-	return enc.Close()
-}
-
-// proposal mirrors the config format (config.RuleIn) with its fields in the
-// order a person reads them: name, match, fields.
-type proposal struct {
-	Rules []proposedRule `yaml:"rules"`
-}
-
-type proposedRule struct {
-	Name   string        `yaml:"name"`
-	Match  proposedMatch `yaml:"match"`
-	Fields []string      `yaml:"fields"`
-	// IncludeOwned is written only when the survey saw owned objects.
-	IncludeOwned bool `yaml:"includeOwned,omitempty"`
-}
-
-type proposedMatch struct {
-	APIGroups []string `yaml:"apiGroups,flow"`
-	Kinds     []string `yaml:"kinds,flow"`
-}
-
-func kindName(group, kind string) string {
-	if group == "" {
-		return kind
-	}
-	return kind + "." + group
-}
-
-func objectName(r capture.ObjectRef) string {
-	if r.Namespace == "" {
-		return r.Name
-	}
-	return r.Namespace + "/" + r.Name
 }

@@ -103,6 +103,13 @@ func TestRunSideBranchFollowsItsBase(t *testing.T) {
 	if v := run.metric(t, fmt.Sprintf(`driftback_build_info{goversion=%q,version=%q}`, runtime.Version(), version)); v != 1 {
 		t.Errorf("driftback_build_info = %v, want 1", v)
 	}
+	// The commit above was timed from the change to the push, each push
+	// is timed, and client-go reports its requests and the publish queue.
+	for _, m := range []string{"driftback_capture_to_commit_seconds_count", "driftback_git_push_duration_seconds_count", "rest_client_requests_total", "workqueue_adds_total"} {
+		if v := run.metricSum(t, m); v < 1 {
+			t.Errorf("%s = %v, want at least 1", m, v)
+		}
+	}
 
 	// A refused publish: the bucket vanishes and --max-delete-share 0
 	// forbids dropping it. Main moves again; the side branch still follows,

@@ -1,22 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/driftback/driftback/config"
-	"github.com/driftback/driftback/describe"
-	"github.com/driftback/driftback/gitsync"
-	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/pullrequest"
-	"github.com/driftback/driftback/writeback"
 )
 
 // prFlags override git.pullRequest; --pull-request-provider alone turns
@@ -77,127 +68,15 @@ func (p *prFlags) apply(f *pflag.FlagSet, cfg *config.Config, allowHTTP bool) (*
 	return &c, nil
 }
 
-// prSyncer turns what the side branch adds to the base into the pull
-// request's spec and hands it to the provider.
-type prSyncer struct {
-	cfg    *config.Config
-	pr     *config.PullRequest
-	opener *pullrequest.Opener
-	m      *pullrequest.Metrics
-}
-
-// newPRSyncer reads the token and makes the provider; nil when pull
-// requests are off.
-func newPRSyncer(cfg *config.Config, pr *config.PullRequest) (*prSyncer, error) {
-	if pr == nil {
-		return nil, nil
-	}
-	b, err := os.ReadFile(pr.TokenFile)
-	if err != nil {
-		// The path is named, never the content.
-		return nil, fmt.Errorf("git.pullRequest.tokenFile: %w", err)
-	}
-	p, err := pullrequest.New(pullrequest.Options{
-		Provider: pr.Provider, APIURL: pr.APIURL, Repository: pr.Repository, Token: strings.TrimSpace(string(b)),
-	})
-	if err != nil {
-		return nil, err
-	}
-	m := pullrequest.NewMetrics(p.Name())
-	return &prSyncer{cfg: cfg, pr: pr, opener: pullrequest.NewOpener(p, m), m: m}, nil
-}
-
-// spec describes everything the side branch holds under the overlay's
-// directory that the base lacks; ok is false when there is nothing (the
-// base holds it all, e.g. right after a merge): no pull request is opened
-// for an empty diff.
-func (s *prSyncer) spec(ctx context.Context, repo *gitsync.Repo, uid string) (pullrequest.Spec, bool, error) {
-	title, body, n, err := prText(ctx, s.cfg, repo, uid)
-	if err != nil {
-		return pullrequest.Spec{}, false, err
-	}
-	pr := s.pr
-	return pullrequest.Spec{
-		Head: s.cfg.Git.Branch, Base: s.cfg.Git.BaseBranch, Title: title, Body: body,
-		Marker: describe.PullRequestMarker(s.cfg.Cluster, s.cfg.Git.Path),
-		Labels: pr.Labels, Reviewers: pr.Reviewers, Assignees: pr.Assignees, Draft: pr.Draft, AutoMerge: pr.AutoMerge,
-	}, n > 0, nil
-}
-
-// prText is the pull request's title and body, and the number of changed
-// files they describe. uid is the cluster's identity when known; else it is
-// read from the branch's record.
-func prText(ctx context.Context, cfg *config.Config, repo *gitsync.Repo, uid string) (title, body string, files int, err error) {
-	changes, err := repo.BranchChanges(ctx, cfg.Git.Branch, cfg.Git.BaseBranch, cfg.Git.Path)
-	if err != nil {
-		return "", "", 0, err
-	}
-	if uid == "" {
-		uid = branchUID(ctx, repo, cfg.Git.Branch, cfg.Git.Path)
-	}
-	r := writeback.Describe(cfg.Cluster, changes)
-	body = r.PullRequestBody(describe.PullRequestInfo{
-		Cluster: cfg.Cluster, ClusterUID: uid, Dir: cfg.Git.Path, Head: cfg.Git.Branch, Base: cfg.Git.BaseBranch,
-	})
-	return r.PullRequestTitle(), body, len(changes), nil
-}
-
-// branchUID reads the cluster identity the branch records ("" when it
-// cannot: the body then leaves it out).
-func branchUID(ctx context.Context, repo *gitsync.Repo, branch, dir string) string {
-	fsys, _, err := repo.ReadBranch(ctx, branch)
-	if err != nil {
-		return ""
-	}
-	m, _, err := overlay.ReadMeta(fsys, dir)
-	if err != nil {
-		return ""
-	}
-	return m.ClusterUID
-}
-
-// submit hands the pull request to the background opener after a publish.
-// It never fails the publish: the side branch is already pushed.
-func (s *prSyncer) submit(ctx context.Context, repo *gitsync.Repo, uid string) {
-	if s == nil {
-		return
-	}
-	spec, ok, err := s.spec(ctx, repo, uid)
-	if err != nil {
-		slog.Error("pull request: could not describe the branch against the base; trying at the next capture", "branch", s.cfg.Git.Branch, "base", s.cfg.Git.BaseBranch, "err", err)
-		return
-	}
-	if !ok {
-		slog.Info("pull request: the base already holds the branch's overlay; nothing to propose", "branch", s.cfg.Git.Branch, "base", s.cfg.Git.BaseBranch)
-		return
-	}
-	s.opener.Submit(spec)
-}
-
-// syncNow is snapshot's one-shot sync: it waits for the host (retrying an
-// outage or a rate limit until within ends), reports, and never fails the
-// command, since the capture is pushed.
-func (s *prSyncer) syncNow(ctx context.Context, repo *gitsync.Repo, uid string, within time.Duration) (pullrequest.Result, bool) {
-	spec, ok, err := s.spec(ctx, repo, uid)
-	if err != nil {
-		return pullrequest.Result{Err: err}, true
-	}
-	if !ok {
-		return pullrequest.Result{}, false
-	}
-	return s.opener.SyncWithin(ctx, spec, within), true
-}
-
 // reportPullRequest runs a one-shot sync and says what came of it: the
 // capture is pushed whatever happens here, so a failure is reported on
 // stderr and counted, never turned into the command's failure.
-func reportPullRequest(stdout, stderr io.Writer, s *prSyncer, sync func() (pullrequest.Result, bool)) {
-	res, ok := sync()
+func reportPullRequest(stdout, stderr io.Writer, git config.Git, res pullrequest.Result, ok bool) {
 	switch {
 	case !ok:
-		fmt.Fprintf(stdout, "pull request: none needed, %s already holds what %s adds\n", s.cfg.Git.BaseBranch, s.cfg.Git.Branch)
+		fmt.Fprintf(stdout, "pull request: none needed, %s already holds what %s adds\n", git.BaseBranch, git.Branch)
 	case res.Err != nil:
-		fmt.Fprintf(stderr, "pull request NOT opened or updated (the capture is pushed to %s): %v\n", s.cfg.Git.Branch, res.Err)
+		fmt.Fprintf(stderr, "pull request NOT opened or updated (the capture is pushed to %s): %v\n", git.Branch, res.Err)
 	default:
 		fmt.Fprintf(stdout, "pull request #%d %s: %s\n", res.PR.Number, res.Outcome, res.PR.URL)
 	}

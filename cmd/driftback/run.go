@@ -5,14 +5,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/follow"
+	"github.com/driftback/driftback/kube"
 	"github.com/driftback/driftback/render"
 	"github.com/driftback/driftback/restore"
 	"github.com/driftback/driftback/writeback"
@@ -25,7 +28,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		metricsAddr string
 		msgFlags    messageFlags
 		startup     startupFlags
-		following   followFlags
+		following   follow.Options
 		election    leaderFlags
 		prf         prFlags
 	)
@@ -75,15 +78,19 @@ keeps going. See docs/run.md.`,
 			if err != nil {
 				return err
 			}
-			prs, err := newPRSyncer(cfg, prCfg)
+			prs, err := writeback.NewProposer(cfg, prCfg)
 			if err != nil {
 				return err
 			}
-			lead := newLeadership(election.enabled)
+			lead := kube.NewLeadership(election.enabled)
 			w := writeback.New(cfg, repo, uid, cf.opts)
 			wm := writeback.NewMetrics()
-			ctl := cl.NewController(cfg.Rules, func(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
-				if !lead.active() {
+			// Before the controller: its work queue takes the metrics
+			// provider when it is made.
+			kube.ClientMetrics()
+			var ctl *live.Controller
+			ctl = cl.NewController(cfg.Rules, func(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
+				if !lead.Active() {
 					// A standby drops the captures: the leader's publish has them all.
 					slog.Debug("standby: not publishing", "objects", len(caps))
 					return nil
@@ -94,32 +101,26 @@ keeps going. See docs/run.md.`,
 				for _, u := range unlisted {
 					carry = append(carry, render.KindDir(u.Resource.GVR.Group, u.Resource.Kind))
 				}
-				committed, err := w.Unattended(ctx, caps, carry, wm)
+				committed, err := w.Unattended(ctx, caps, carry, ctl.OldestChange(), wm)
 				if committed {
 					// After the push: the pull request is the reviewers' view,
 					// synced in the background; it never fails this publish.
-					prs.submit(ctx, repo, uid)
+					prs.Submit(ctx, repo, uid)
 				}
 				return err
 			}, opts)
 			fm := follow.NewMetrics()
-			extra := append(append(wm.Collectors(), repo.Collectors()...), append(fm.Collectors(), lead.gauge)...)
-			if prs != nil {
-				// The pull request is synced beside the captures, never in
-				// their way: see docs/pullrequests.md.
-				extra = append(extra, prs.m.Collectors()...)
-				go prs.opener.Run(ctx)
-			}
-			m := newRunMetrics(ctl, extra...)
-			detail := func() string { return unlistedDetail(ctl.Watcher().Unlisted()) + lead.detail() }
-			stopServer, err := serveMetrics(metricsAddr, m, ctl.Ready, detail)
+			go prs.Run(ctx)
+			stopServer, err := serveProbes(metricsAddr, ctl.Ready,
+				func() string { return ctl.UnlistedDetail() + lead.Detail() },
+				slices.Concat(ctl.Collectors(), wm.Collectors(), repo.Collectors(), fm.Collectors(), prs.Collectors(), []prometheus.Collector{lead.Collector()})...)
 			if err != nil {
 				return err
 			}
 			defer stopServer()
 			// The side branch follows its base from the start, also while
 			// the start-up restore runs or the branch waits for adoption.
-			stopFollow, err := following.start(ctx, repo, writeback.Target(cfg), fm, lead.active)
+			stopFollow, err := follow.Start(ctx, repo, writeback.Target(cfg), following, fm, lead.Active)
 			if err != nil {
 				return err
 			}
@@ -128,7 +129,7 @@ keeps going. See docs/run.md.`,
 			// flushes its last changes before it hands over the Lease.
 			leCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
 			defer stopElection()
-			if err := election.campaign(leCtx, rc, cfg.Cluster, lead, ctl.Trigger); err != nil {
+			if err := lead.Campaign(leCtx, rc, cfg.Cluster, election.opts, ctl.Trigger); err != nil {
 				return err
 			}
 			// A rebuilt cluster: restore first, capture only once adopted.
@@ -159,7 +160,7 @@ keeps going. See docs/run.md.`,
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
 	f.DurationVar(&opts.FlushTimeout, "flush-timeout", 20*time.Second, "on SIGTERM, time allowed to write the last pending changes")
 	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
-	following.addFlags(f)
+	addFollowFlags(f, &following)
 	election.addFlags(f)
 	f.DurationVar(&opts.SyncTimeout, "sync-timeout", time.Minute, "how long a resource that cannot be listed (a CRD whose conversion webhook is down) may hold back publishing; after it the other resources are published and its recorded files kept")
 	return cmd

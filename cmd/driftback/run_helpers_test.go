@@ -111,6 +111,34 @@ func httpStatus(t testing.TB, url string) int {
 
 // metric scrapes /metrics and returns the value of the series written
 // exactly as name (with its labels, e.g. `x_total{reason="build"}`), or -1.
+// metricSum adds up every series of the metric name, whatever its labels
+// (-1 when the metric is absent).
+func (p *runProc) metricSum(t testing.TB, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sum, found := 0.0, false
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		series, value, ok := strings.Cut(sc.Text(), " ")
+		if n, _, _ := strings.Cut(series, "{"); !ok || n != name {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("metric %s: %v", series, err)
+		}
+		sum, found = sum+v, true
+	}
+	if !found {
+		return -1
+	}
+	return sum
+}
+
 func (p *runProc) metric(t testing.TB, series string) float64 {
 	t.Helper()
 	resp, err := http.Get(p.url + "/metrics")

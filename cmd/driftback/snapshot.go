@@ -9,7 +9,6 @@ import (
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
-	"github.com/driftback/driftback/pullrequest"
 	"github.com/driftback/driftback/writeback"
 )
 
@@ -69,7 +68,7 @@ pushes. With no change in the cluster it makes no commit.`,
 			if err != nil {
 				return err
 			}
-			prs, err := newPRSyncer(cfg, prCfg)
+			prs, err := writeback.NewProposer(cfg, prCfg)
 			if err != nil {
 				return err
 			}
@@ -83,9 +82,8 @@ pushes. With no change in the cluster it makes no commit.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "committed %s to %s (%d files changed)\n", result.Commit, cfg.Git.Branch, len(result.Changes))
 			}
 			if prs != nil {
-				reportPullRequest(cmd.OutOrStdout(), cmd.ErrOrStderr(), prs, func() (pullrequest.Result, bool) {
-					return prs.syncNow(ctx, repo, uid, prTimeout)
-				})
+				res, ok := prs.SyncNow(ctx, repo, uid, prTimeout)
+				reportPullRequest(cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg.Git, res, ok)
 			}
 			return msgFlags.writeSummary(cfg.Cluster, result.Changes)
 		},

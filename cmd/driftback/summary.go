@@ -40,7 +40,7 @@ prints the title and body of the pull request run and snapshot keep open
 			}
 			if pullRequest {
 				// What `run` and `snapshot` would write: needs no token.
-				title, body, _, err := prText(cmd.Context(), cfg, repo, "")
+				title, body, _, err := writeback.PullRequestText(cmd.Context(), cfg, repo, "")
 				if err != nil {
 					return err
 				}
