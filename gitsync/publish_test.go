@@ -219,4 +219,3 @@ func TestPublishIntoEmptyRepository(t *testing.T) {
 		t.Errorf("branch = %v, want both writers' files", got)
 	}
 }
-
