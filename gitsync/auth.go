@@ -1,6 +1,8 @@
 package gitsync
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 
@@ -33,6 +35,9 @@ type Auth struct {
 	// unless InsecureIgnoreHostKey says otherwise.
 	KnownHostsFile        string
 	InsecureIgnoreHostKey bool
+	// CABundle is PEM certificates trusted for https:// besides the
+	// system's: a Git server behind a private CA (Flux's "ca.crt").
+	CABundle []byte
 }
 
 // method returns the go-git auth method for url; nil when none is
@@ -126,6 +131,14 @@ func (a Auth) Open(url string) (*Repo, error) {
 	r, err := openMethod(url, m)
 	if err != nil {
 		return nil, err
+	}
+	// As in Flux, the CA applies to https:// only; a Secret shared with
+	// ssh:// may carry one.
+	if ep, _ := ParseURL(url); len(a.CABundle) > 0 && ep != nil && ep.Protocol == "https" {
+		if ok := x509.NewCertPool().AppendCertsFromPEM(a.CABundle); !ok {
+			return nil, errors.New("the Git CA certificate (--git-ca-file or ca.crt in --git-secret-dir) holds no PEM certificate")
+		}
+		r.caBundle = a.CABundle
 	}
 	r.secrets = append(r.secrets, a.Secrets()...)
 	return r, nil

@@ -21,6 +21,7 @@ type Credentials struct {
 	SSHKeyFile           string // --git-ssh-key-file
 	SSHKeyPassphraseFile string // --git-ssh-key-passphrase-file
 	KnownHostsFile       string // --git-known-hosts-file
+	CAFile               string // --git-ca-file
 	// SecretDir is a mounted Secret folder read for what the files above
 	// leave out (see secretDirKeys); the files take precedence.
 	SecretDir             string // --git-secret-dir
@@ -42,6 +43,9 @@ var secretDirKeys = map[string][]string{
 	// The passphrase of the key, when it has one.
 	"sshKeyPassphrase": {"ssh-privatekey-passphrase", "passphrase"},
 	"knownHosts":       {"known_hosts"},
+	// PEM certificates of a private CA the https:// server's certificate
+	// chains to (Flux's key; "caFile" is its older name).
+	"ca": {"ca.crt", "caFile"},
 }
 
 // Auth reads the credentials the files point at.
@@ -67,6 +71,11 @@ func (c Credentials) Auth() (Auth, error) {
 	if err != nil {
 		return a, err
 	}
+	ca, err := c.read("--git-ca-file", c.CAFile, "ca")
+	if err != nil {
+		return a, err
+	}
+	a.CABundle = []byte(ca)
 	a.Username = strings.TrimSpace(user)
 	// A trailing newline is an artefact of `echo > file`, not part of the secret.
 	a.Password = strings.TrimRight(pass, "\r\n")

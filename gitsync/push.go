@@ -62,6 +62,7 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 	if err != nil {
 		return permanent(err)
 	}
+	ep.CaBundle = r.caBundle
 	c, err := client.NewClient(ep)
 	if err != nil {
 		return fail(err, "")

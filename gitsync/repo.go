@@ -28,7 +28,10 @@ const remoteName = "origin"
 type Repo struct {
 	url  string
 	auth transport.AuthMethod
-	repo *git.Repository
+	// caBundle holds PEM certificates trusted for https:// besides the
+	// system's (a Git server behind a private CA); nil: the system's only.
+	caBundle []byte
+	repo     *git.Repository
 	// Now stamps commits; tests replace it.
 	Now func() time.Time
 	// RefreshAfter is how many commits a Repo builds before it drops its
@@ -122,7 +125,7 @@ func (r *Repo) fetch(ctx context.Context, branches ...string) (map[string]plumbi
 	if err != nil {
 		return nil, err
 	}
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: r.auth})
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: r.auth, CABundle: r.caBundle})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return map[string]plumbing.Hash{}, nil
 	}
@@ -145,7 +148,7 @@ func (r *Repo) fetch(ctx context.Context, branches ...string) (map[string]plumbi
 	if len(specs) == 0 {
 		return tips, nil
 	}
-	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: r.auth, Force: true})
+	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: r.auth, CABundle: r.caBundle, Force: true})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil, fmt.Errorf("fetch %s from %s: %w", strings.Join(branches, ", "), redact(r.url), r.scrub(err))
 	}

@@ -23,6 +23,7 @@ func (g *gitFlags) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&c.AllowInsecureHTTP, "git-allow-insecure-http", false, "send credentials over plain http:// (unsafe: anyone on the path reads them); also git.allowInsecureHTTP")
 	f.StringVar(&c.SSHKeyFile, "git-ssh-key-file", "", "file holding the SSH private key (ssh:// URLs)")
 	f.StringVar(&c.SSHKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the SSH key's passphrase")
+	f.StringVar(&c.CAFile, "git-ca-file", "", "PEM certificates of a private CA the https:// Git server's certificate chains to (added to the system's; default ca.crt of --git-secret-dir)")
 	f.StringVar(&c.KnownHostsFile, "git-known-hosts-file", "", "known_hosts file that pins the SSH server's key (default $SSH_KNOWN_HOSTS, ~/.ssh/known_hosts)")
 	f.StringVar(&c.SecretDir, "git-secret-dir", "", "a mounted Secret folder: username, password, bearerToken, ssh-privatekey (or identity), ssh-privatekey-passphrase, known_hosts; the file flags take precedence")
 	f.StringVar(&c.SignKeyFile, "git-sign-key-file", "", "private key that signs driftback's commits: armored OpenPGP, or OpenSSH (SSH signatures, as git -c gpg.format=ssh)")
@@ -41,7 +42,7 @@ func openRepo(url string, gf *gitFlags, allowHTTP bool) (*gitsync.Repo, error) {
 	a.AllowInsecureHTTP = a.AllowInsecureHTTP || allowHTTP
 	r, err := a.Open(url)
 	if err != nil {
-		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-bearer-token-file, --git-ssh-key-file, --git-known-hosts-file, --git-secret-dir): %w", err)
+		return nil, fmt.Errorf("git credentials (--git-username-file, --git-password-file, --git-bearer-token-file, --git-ssh-key-file, --git-known-hosts-file, --git-ca-file, --git-secret-dir): %w", err)
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@
 package gitserver
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -23,7 +24,13 @@ type Server struct {
 	Password string
 	Token    string
 
+	// CACert is the PEM certificate a TLS server's certificate is (a
+	// self-signed CA for 127.0.0.1): what a client must trust. Nil
+	// without TLS.
+	CACert []byte
+
 	handler http.Handler
+	tls     *tls.Config
 	addr    string
 	mu      sync.Mutex
 	srv     *http.Server
@@ -35,6 +42,8 @@ type Options struct {
 	User, Password string
 	// Token, when set, is required as "Authorization: Bearer <Token>".
 	Token string
+	// TLS serves https:// with a certificate of a private CA (CACert).
+	TLS bool
 }
 
 // New starts a server that stops when the test ends.
@@ -73,9 +82,14 @@ func New(t testing.TB, opts Options) *Server {
 		backend.ServeHTTP(w, r)
 	})
 	s.addr = "127.0.0.1:0"
+	scheme := "http"
+	if opts.TLS {
+		s.CACert, s.tls = selfSignedCA(t)
+		scheme = "https"
+	}
 	s.Start(t)
 	t.Cleanup(s.Stop)
-	s.URL = "http://" + s.addr
+	s.URL = scheme + "://" + s.addr
 	return s
 }
 
@@ -102,6 +116,9 @@ func (s *Server) Start(t testing.TB) {
 		t.Fatalf("git server: listen on %s: %v", s.addr, err)
 	}
 	s.addr = l.Addr().String()
+	if s.tls != nil {
+		l = tls.NewListener(l, s.tls)
+	}
 	s.srv = &http.Server{Handler: s.handler}
 	go s.srv.Serve(l)
 }
