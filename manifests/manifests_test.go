@@ -58,27 +58,41 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 }
 
-// base/role.yaml is what `driftback rbac` prints for base/driftback.yaml: a
-// change of the default config or of the rules' needs must regenerate it.
-func TestBaseRoleIsGenerated(t *testing.T) {
+// base/role.yaml is what `driftback rbac` prints for base/driftback.yaml,
+// and restore/role.yaml what it prints with --restore --status-only: a
+// change of the default config or of the rules' needs must regenerate them.
+// The restore component grants status writes on what the rules capture,
+// never on every status of the cluster.
+func TestRolesAreGenerated(t *testing.T) {
 	cfg, err := config.Load(filepath.Join("base", "driftback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles, err := rbac.Offline(cfg.Rules, rbac.Options{Namespace: "driftback"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := roles.YAML(rbac.Header("manifests/base/driftback.yaml", rbac.Options{Namespace: "driftback"}, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join("base", "role.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("base/role.yaml drifted from the configuration; regenerate it:\n  go run ./cmd/driftback rbac --config manifests/base/driftback.yaml > manifests/base/role.yaml\nwant:\n%s", want)
+	for _, tc := range []struct {
+		file, flags string
+		o           rbac.Options
+	}{
+		{file: "base/role.yaml", o: rbac.Options{Namespace: "driftback"}},
+		{file: "restore/role.yaml", flags: " --restore --status-only", o: rbac.Options{Namespace: "driftback", Restore: true, StatusOnly: true}},
+	} {
+		roles, err := rbac.Offline(cfg.Rules, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := roles.YAML(rbac.Header("manifests/base/driftback.yaml", tc.o, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.FromSlash(tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s drifted from the configuration; regenerate it:\n  go run ./cmd/driftback rbac --config manifests/base/driftback.yaml%s > manifests/%s\nwant:\n%s", tc.file, tc.flags, tc.file, want)
+		}
+		if strings.Contains(string(got), "*/status") || strings.Contains(string(got), "- '*'") {
+			t.Errorf("%s grants a wildcard", tc.file)
+		}
 	}
 }
 

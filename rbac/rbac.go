@@ -22,10 +22,14 @@ import (
 
 // Names of the roles, as manifests/base binds them.
 const (
-	ReaderRole         = "driftback-reader"
-	AggregatedRole     = "driftback-reader-extra"
-	StatusWriterRole   = "driftback-status-writer"
-	LeaderElectionRole = "driftback-leader-election"
+	ReaderRole       = "driftback-reader"
+	AggregatedRole   = "driftback-reader-extra"
+	StatusWriterRole = "driftback-status-writer"
+	// StatusAggregatedRole collects ClusterRoles labelled
+	// StatusAggregateLabel: status writes on groups named by a glob.
+	StatusAggregatedRole = "driftback-status-writer-extra"
+	StatusAggregateLabel = "driftback.dev/aggregate-to-status-writer"
+	LeaderElectionRole   = "driftback-leader-election"
 	// AggregateLabel marks ClusterRoles whose rules are added to
 	// AggregatedRole: the way to grant groups a rule names by a glob when
 	// the role is generated without a cluster.
@@ -40,6 +44,9 @@ type Options struct {
 	// Restore adds the status writer (manifests/restore): get, update and
 	// patch on the status of the matched resources.
 	Restore bool
+	// StatusOnly writes only the status writer's roles (with Restore): the
+	// restore component's file, manifests/restore/role.yaml.
+	StatusOnly bool
 	// Namespace holds the leader-election Lease (driftback's own).
 	Namespace string
 }
@@ -51,10 +58,15 @@ type Roles struct {
 	// (offline generation only); nil when every group was named.
 	Aggregated *rbacv1.ClusterRole
 	// StatusWriter is set with Options.Restore.
-	StatusWriter   *rbacv1.ClusterRole
-	LeaderElection rbacv1.Role
+	StatusWriter *rbacv1.ClusterRole
+	// StatusAggregated is Aggregated's twin for status writes (Restore and
+	// group globs).
+	StatusAggregated *rbacv1.ClusterRole
+	LeaderElection   rbacv1.Role
 	// Globs are the group globs that could not be named without a cluster.
 	Globs []string
+	// statusOnly: YAML writes the status writer's roles alone.
+	statusOnly bool
 }
 
 // grants collects resources by API group.
@@ -147,13 +159,9 @@ func Offline(rules []capture.Rule, o Options) (Roles, error) {
 			roles.Globs = append(roles.Globs, gl)
 		}
 		sort.Strings(roles.Globs)
-		roles.Aggregated = &rbacv1.ClusterRole{
-			TypeMeta:   typeMeta("ClusterRole"),
-			ObjectMeta: metav1.ObjectMeta{Name: AggregatedRole},
-			Rules:      []rbacv1.PolicyRule{}, // filled by the aggregation controller
-			AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{
-				{MatchLabels: map[string]string{AggregateLabel: "true"}},
-			}},
+		roles.Aggregated = aggregated(AggregatedRole, AggregateLabel)
+		if o.Restore {
+			roles.StatusAggregated = aggregated(StatusAggregatedRole, StatusAggregateLabel)
 		}
 	}
 	return roles, nil
@@ -218,7 +226,8 @@ func build(g grants, o Options) Roles {
 		),
 	}
 	roles := Roles{
-		Reader: reader,
+		statusOnly: o.Restore && o.StatusOnly,
+		Reader:     reader,
 		LeaderElection: rbacv1.Role{
 			TypeMeta:   typeMeta("Role"),
 			ObjectMeta: metav1.ObjectMeta{Name: LeaderElectionRole, Namespace: ns},
@@ -235,6 +244,19 @@ func build(g grants, o Options) Roles {
 		}
 	}
 	return roles
+}
+
+// aggregated is a ClusterRole the aggregation controller fills with the
+// rules of the ClusterRoles labelled label: "true".
+func aggregated(name, label string) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		TypeMeta:   typeMeta("ClusterRole"),
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules:      []rbacv1.PolicyRule{}, // filled by the aggregation controller
+		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{
+			{MatchLabels: map[string]string{label: "true"}},
+		}},
+	}
 }
 
 func typeMeta(kind string) metav1.TypeMeta {

@@ -162,3 +162,33 @@ func TestFixedRules(t *testing.T) {
 		t.Errorf("YAML:\n%s", s)
 	}
 }
+
+// The restore component's roles alone: status writes on what the rules
+// name, groups named by glob left to an aggregated role, nothing else.
+func TestStatusOnly(t *testing.T) {
+	rules := presetRules(t, capture.PresetPVCBinding, capture.PresetCrossplane)
+	r, err := Offline(rules, Options{Restore: true, StatusOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := granted(*r.StatusWriter); !reflect.DeepEqual(got, map[string]string{"/persistentvolumeclaims/status": "get,update,patch", "/persistentvolumes/status": "get,update,patch"}) {
+		t.Errorf("status writer grants %v", got)
+	}
+	if r.StatusAggregated == nil || r.StatusAggregated.AggregationRule.ClusterRoleSelectors[0].MatchLabels[StatusAggregateLabel] != "true" {
+		t.Fatalf("no aggregated status writer for the glob groups: %v", r.StatusAggregated)
+	}
+	b, err := r.YAML(Header("c.yaml", Options{Restore: true, StatusOnly: true}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, absent := range []string{ReaderRole + "\n", LeaderElectionRole, AggregatedRole + "\n", "list"} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("--status-only output holds %q:\n%s", absent, b)
+		}
+	}
+	for _, present := range []string{"--restore --status-only", StatusWriterRole + "\n", StatusAggregatedRole + "\n"} {
+		if !strings.Contains(string(b), present) {
+			t.Errorf("--status-only output lacks %q:\n%s", present, b)
+		}
+	}
+}

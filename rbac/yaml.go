@@ -14,6 +14,9 @@ func Header(configPath string, o Options, host string) string {
 	if o.Restore {
 		cmd += " --restore"
 	}
+	if o.StatusOnly {
+		cmd += " --status-only"
+	}
 	if o.Namespace != "" && o.Namespace != "driftback" {
 		cmd += " --lease-namespace " + o.Namespace
 	}
@@ -29,20 +32,33 @@ func Header(configPath string, o Options, host string) string {
 func (r Roles) YAML(header string) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(header)
-	if len(r.Globs) > 0 {
+	if len(r.Globs) > 0 && !r.statusOnly {
 		fmt.Fprintf(&buf, "#\n# The rules name API groups by glob (%v): RBAC cannot. Generate the role\n", r.Globs)
 		fmt.Fprintf(&buf, "# against the cluster (driftback rbac --discover), or grant those groups in\n")
 		fmt.Fprintf(&buf, "# ClusterRoles labelled %s: \"true\" (get, list, watch;\n", AggregateLabel)
 		fmt.Fprintf(&buf, "# never secrets): %s collects them.\n", AggregatedRole)
 	}
-	docs := []any{r.Reader}
-	if r.Aggregated != nil {
-		docs = append(docs, r.Aggregated)
+	if len(r.Globs) > 0 && r.StatusWriter != nil {
+		fmt.Fprintf(&buf, "#\n# Status writes on the groups named by glob (%v) are granted by ClusterRoles\n", r.Globs)
+		fmt.Fprintf(&buf, "# labelled %s: \"true\" (get, update, patch on\n", StatusAggregateLabel)
+		fmt.Fprintf(&buf, "# <resource>/status), collected by %s; or generate with --discover.\n", StatusAggregatedRole)
+	}
+	var docs []any
+	if !r.statusOnly {
+		docs = append(docs, r.Reader)
+		if r.Aggregated != nil {
+			docs = append(docs, r.Aggregated)
+		}
 	}
 	if r.StatusWriter != nil {
 		docs = append(docs, r.StatusWriter)
 	}
-	docs = append(docs, r.LeaderElection)
+	if r.StatusAggregated != nil {
+		docs = append(docs, r.StatusAggregated)
+	}
+	if !r.statusOnly {
+		docs = append(docs, r.LeaderElection)
+	}
 	for i, d := range docs {
 		b, err := yaml.Marshal(d)
 		if err != nil {

@@ -33,6 +33,9 @@ named without the cluster and are left to an aggregated ClusterRole. With
 installed now; run it again when new CRDs are installed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.StatusOnly && !o.Restore {
+				return fmt.Errorf("--status-only: allowed only with --restore")
+			}
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				return err
@@ -73,6 +76,7 @@ installed now; run it again when new CRDs are installed.`,
 	f := cmd.Flags()
 	f.StringVarP(&configPath, "config", "c", "driftback.yaml", "configuration file")
 	f.BoolVar(&o.Restore, "restore", false, "add the status writer the restore component needs (update on the matched resources' status)")
+	f.BoolVar(&o.StatusOnly, "status-only", false, "with --restore, print only the status writer's roles (the restore component's role.yaml)")
 	f.BoolVar(&discover, "discover", false, "resolve the rules against the cluster's API discovery (needs a reachable cluster)")
 	f.StringVar(&o.Namespace, "lease-namespace", "driftback", "namespace of driftback's leader-election Lease (where it runs)")
 	return cmd
