@@ -6,9 +6,12 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -67,4 +70,17 @@ func New(cfg *rest.Config) (*Clients, error) {
 		Dynamic: dyn, Metadata: md, Discovery: disc,
 		Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 	}, nil
+}
+
+var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// Identity is the cluster's identity: the UID of the kube-system namespace,
+// stable for the life of a cluster and different in a rebuilt one. Capture
+// records it; the drill refuses a target that has a recorded one.
+func Identity(ctx context.Context, meta metadata.Interface) (string, error) {
+	ns, err := meta.Resource(namespacesGVR).Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("read cluster identity (namespace kube-system): %w", err)
+	}
+	return string(ns.UID), nil
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/driftback/driftback/overlay"
 )
 
-// KindDir is the directory of a kind's files inside a category and a
-// namespace (overlay.KindDir).
-func KindDir(group, kind string) string { return overlay.KindDir(group, kind) }
-
 // Carry adds files recorded earlier (paths relative to the overlay, as the
 // branch holds them) to a rendered tree unchanged, and lists the patches and
 // resources among them in kustomization.yaml. It is how the state of a kind
@@ -60,7 +56,7 @@ func (t Tree) Carry(files map[string][]byte) error {
 }
 
 // OfKinds selects, among overlay paths, the object files of the given kind
-// directories (KindDir) in any category and namespace.
+// directories (overlay.KindDir) in any category and namespace.
 func OfKinds(paths []string, kindDirs map[string]bool) []string {
 	var out []string
 	for _, p := range paths {

@@ -37,7 +37,7 @@ func TestCarryKeepsFilesAndListsThem(t *testing.T) {
 	if err := tree.Carry(map[string][]byte{"resources/_cluster/core_ConfigMap/kept.yaml": nil}); err == nil {
 		t.Error("carrying over a rendered file was accepted")
 	}
-	if got := OfKinds([]string{"status/default/x.example.com_Gadget/g.yaml", "patches/ns/core_Service/s.yaml", "kustomization.yaml"}, map[string]bool{KindDir("x.example.com", "Gadget"): true}); len(got) != 1 {
+	if got := OfKinds([]string{"status/default/x.example.com_Gadget/g.yaml", "patches/ns/core_Service/s.yaml", "kustomization.yaml"}, map[string]bool{overlay.KindDir("x.example.com", "Gadget"): true}); len(got) != 1 {
 		t.Errorf("OfKinds = %v", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/driftback/driftback/kube"
@@ -17,6 +18,8 @@ import (
 type Cluster struct {
 	Dyn    dynamic.Interface
 	Mapper meta.ResettableRESTMapper
+	// Meta reads the cluster's identity (the drill's guard).
+	Meta metadata.Interface
 }
 
 // NewCluster builds the clients from a rest config (kube.New).
@@ -25,7 +28,7 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cluster{Dyn: c.Dynamic, Mapper: c.Mapper}, nil
+	return &Cluster{Dyn: c.Dynamic, Mapper: c.Mapper, Meta: c.Metadata}, nil
 }
 
 // resource returns the client for u's kind, in namespace ns when the kind

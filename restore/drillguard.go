@@ -6,10 +6,7 @@ import (
 	"io/fs"
 	"path"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
+	"github.com/driftback/driftback/kube"
 	"github.com/driftback/driftback/overlay"
 )
 
@@ -44,22 +41,17 @@ func recordedClusters(fsys fs.FS) (map[string]string, error) {
 // records: drill force-applies, and the cluster that wrote the overlay is
 // production, not a scratch cluster. The identity is the kube-system UID,
 // whatever the kubeconfig context is called.
-func RefuseRecordedTarget(ctx context.Context, rc *rest.Config, fsys fs.FS) (string, error) {
-	cs, err := kubernetes.NewForConfig(rc)
+func RefuseRecordedTarget(ctx context.Context, cl *Cluster, host string, fsys fs.FS) (string, error) {
+	uid, err := kube.Identity(ctx, cl.Meta)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("before applying anything: %w", err)
 	}
-	ns, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
-	if err != nil {
-		return "", fmt.Errorf("read the target's identity (namespace kube-system) before applying anything: %w", err)
-	}
-	uid := string(ns.UID)
 	recorded, err := recordedClusters(fsys)
 	if err != nil {
 		return uid, fmt.Errorf("read the clusters recorded on the branch: %w", err)
 	}
 	if who, ok := recorded[uid]; ok {
-		return uid, fmt.Errorf("refusing to drill into %s: it is cluster %s recorded on this branch (kube-system UID %s); drill force-applies and must target a scratch cluster (--kubeconfig/--context); to check a recovered cluster without writing, use --verify-only", rc.Host, who, uid)
+		return uid, fmt.Errorf("refusing to drill into %s: it is cluster %s recorded on this branch (kube-system UID %s); drill force-applies and must target a scratch cluster (--kubeconfig/--context); to check a recovered cluster without writing, use --verify-only", host, who, uid)
 	}
 	return uid, nil
 }

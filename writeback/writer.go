@@ -89,7 +89,7 @@ func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
 // publish --allow-deletions is armed again: the confirmation covered the
 // state seen at start only, and a cluster emptied later is stopped again.
 // Publish must not run alongside itself.
-// carryKinds are kinds (render.KindDir) that could not be listed: the files
+// carryKinds are kinds (overlay.KindDir) that could not be listed: the files
 // the branch records for them are carried over unchanged.
 func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds ...string) (gitsync.Result, error) {
 	target := Target(w.cfg)

@@ -42,17 +42,8 @@ func New(dyn dynamic.Interface, meta metadata.Interface, disc discovery.Discover
 	return &Cluster{dyn: dyn, meta: meta, disc: disc}
 }
 
-var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-
-// Identity is the UID of the kube-system namespace: stable for the life of a
-// cluster and different in a rebuilt one.
-func (c *Cluster) Identity(ctx context.Context) (string, error) {
-	ns, err := c.meta.Resource(namespaces).Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
-	if err != nil {
-		return "", fmt.Errorf("read cluster identity (namespace kube-system): %w", err)
-	}
-	return string(ns.UID), nil
-}
+// Identity is the cluster's identity (kube.Identity).
+func (c *Cluster) Identity(ctx context.Context) (string, error) { return kube.Identity(ctx, c.meta) }
 
 // Resource is a listable API resource that at least one rule matches.
 type Resource struct {

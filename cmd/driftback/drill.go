@@ -46,11 +46,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "drill: %s at %s (commit %.12s) into %s\n", src.dir, src.branch, b.commit, b.host)
 			printVerified(cmd.OutOrStdout(), src, b)
 			if !opts.VerifyOnly {
-				rc, err := g.restConfig()
-				if err != nil {
-					return err
-				}
-				uid, err := restore.RefuseRecordedTarget(cmd.Context(), rc, b.fsys)
+				uid, err := restore.RefuseRecordedTarget(cmd.Context(), b.cluster, b.host, b.fsys)
 				if err != nil {
 					return err
 				}

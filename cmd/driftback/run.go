@@ -16,7 +16,7 @@ import (
 	"github.com/driftback/driftback/capture/live"
 	"github.com/driftback/driftback/follow"
 	"github.com/driftback/driftback/kube"
-	"github.com/driftback/driftback/render"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/restore"
 	"github.com/driftback/driftback/writeback"
 )
@@ -99,7 +99,7 @@ keeps going. See docs/run.md.`,
 				// the branch as they are: their absence is not a deletion.
 				var carry []string
 				for _, u := range unlisted {
-					carry = append(carry, render.KindDir(u.Resource.GVR.Group, u.Resource.Kind))
+					carry = append(carry, overlay.KindDir(u.Resource.GVR.Group, u.Resource.Kind))
 				}
 				committed, err := w.Unattended(ctx, caps, carry, ctl.OldestChange(), wm)
 				if committed {
