@@ -28,7 +28,9 @@ func TestDrillRefusesTheRecordedCluster(t *testing.T) {
 	}
 	// The server as the kubeconfig names it, which drill prints.
 	host := strings.TrimSuffix(strings.TrimPrefix(cp.Config.Host, "https://"), "/")
-	out, err := runCLI(t, "drill", "--config", cfg, "--repo", url)
+	// A manager of its own, so that any write the refused drill made shows
+	// in managedFields (by default it applies as argocd-controller).
+	out, err := runCLI(t, "drill", "--config", cfg, "--repo", url, "--field-manager", "driftback-drill")
 	if err == nil || !strings.Contains(err.Error(), "refusing to drill into https://"+host) || !strings.Contains(err.Error(), "drillguard") {
 		t.Fatalf("drill into the recorded cluster: err = %v, out %q; want a refusal naming the server and the cluster", err, out)
 	}
