@@ -13,7 +13,9 @@ import (
 )
 
 // bareRepo is a real Git repository on disk that gitsync pushes to.
-func bareRepo(t *testing.T) (*gitsync.Repo, string) {
+func bareRepo(t *testing.T) (*gitsync.Repo, string) { return bareRepoB(t) }
+
+func bareRepoB(t testing.TB) (*gitsync.Repo, string) {
 	t.Helper()
 	d := filepath.Join(t.TempDir(), "repo.git")
 	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", d).CombinedOutput(); err != nil {
