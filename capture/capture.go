@@ -6,6 +6,7 @@ package capture
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,6 +78,14 @@ type Capture struct {
 	Status map[string]any
 	// Rules names the rules that contributed, sorted.
 	Rules []string
+	// EncryptKeys are the map keys whose values are written SOPS-encrypted
+	// (a rule with encrypt: true: the last key of each of its fields, and
+	// every credential-looking key captured), sorted; nil: nothing is.
+	EncryptKeys []string
+	// Withheld are the field paths of credential-looking values no rule
+	// encrypts or allows in clear text: left out of the capture, named so
+	// the caller can say so.
+	Withheld []string
 }
 
 // Empty reports whether the capture holds no runtime state at all.
@@ -131,6 +140,9 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 		whole = Sanitize(u.Object)
 	}
 	owners := map[string]*Ownership{}
+	encrypt := map[string]bool{}
+	var withheld []string
+	var anyEncrypt, anyClear bool
 	status := map[string]any{}
 	applied := map[string]any{}
 	for _, r := range matched {
@@ -146,6 +158,26 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 			}
 		}
 		dropToolMetadata(sel)
+		switch {
+		case r.Encrypt:
+			for _, p := range r.Fields {
+				if k := p.LastKey(); k != "" {
+					encrypt[k] = true
+				}
+			}
+			_, keys := credentialLeaves("", sel)
+			for _, k := range keys {
+				encrypt[k] = true
+			}
+		case !r.AllowClearText:
+			withheld = append(withheld, withhold("", sel)...)
+		}
+		if r.Encrypt {
+			anyEncrypt = true
+		}
+		if r.AllowClearText {
+			anyClear = true
+		}
 		if len(r.GitOpsManagers) > 0 {
 			key := strings.Join(r.GitOpsManagers, "\x00")
 			if owners[key] == nil {
@@ -177,11 +209,30 @@ func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 		}
 	}
 	if whole != nil {
+		// The whole object's credential-looking values: encrypted when a
+		// matching rule encrypts, kept when one allows clear text, else
+		// withheld.
+		switch _, keys := credentialLeaves("", whole); {
+		case anyEncrypt:
+			for _, k := range keys {
+				encrypt[k] = true
+			}
+		case !anyClear:
+			withheld = append(withheld, withhold("", whole)...)
+		}
 		if c.Mode == ModeObject {
 			c.Object = whole
 		} else {
 			c.Whole = whole
 		}
+	}
+	for k := range encrypt {
+		c.EncryptKeys = append(c.EncryptKeys, k)
+	}
+	sort.Strings(c.EncryptKeys)
+	if len(withheld) > 0 {
+		sort.Strings(withheld)
+		c.Withheld = slices.Compact(withheld)
 	}
 	if c.Empty() {
 		return Capture{}, false

@@ -61,6 +61,13 @@ type Rule struct {
 	// render leaves them out when the Git base holds them (see managed.go).
 	// Empty: nothing is marked.
 	GitOpsManagers []string
+	// Encrypt writes every leaf the rule's Fields select, and every
+	// credential-looking value it captures, SOPS-encrypted for the
+	// configured age recipients (Capture.EncryptKeys).
+	Encrypt bool
+	// AllowClearText lets credential-looking values this rule captures go
+	// to Git in clear text; otherwise they are withheld (Capture.Withheld).
+	AllowClearText bool
 }
 
 // Match selects objects. Empty lists match everything; group, kind and name

@@ -282,6 +282,15 @@ func example(obj map[string]any, p fieldpath.Path) string {
 	if !ok {
 		return "<absent>"
 	}
+	// A credential-looking value (status.adminPassword, data.token), or a
+	// subtree holding one, is not printed: discover's output lands in
+	// terminals, CI logs and issues.
+	if credentialPath(p) {
+		return Redacted
+	}
+	if paths, _ := credentialLeaves("", v); len(paths) > 0 {
+		return Redacted
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("%v", v)
@@ -341,4 +350,22 @@ func keyMatches(m map[string]any, pe fieldpath.PathElement) bool {
 		}
 	}
 	return true
+}
+
+// credentialPath reports whether a key on a managed-fields path looks like
+// a credential.
+func credentialPath(p fieldpath.Path) bool {
+	for _, pe := range p {
+		if pe.FieldName != nil && LooksLikeCredential(*pe.FieldName) {
+			return true
+		}
+		if pe.Key != nil {
+			for _, f := range *pe.Key {
+				if LooksLikeCredential(f.Name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

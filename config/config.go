@@ -15,6 +15,7 @@ import (
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/sops"
 )
 
 const (
@@ -39,6 +40,8 @@ type File struct {
 	Rules          []RuleIn   `json:"rules"`
 	// DeletionGuard stops a deletion spread over many commits (guard.go).
 	DeletionGuard DeletionGuardIn `json:"deletionGuard"`
+	// Encryption holds the age recipients of fields rules encrypt.
+	Encryption EncryptionIn `json:"encryption"`
 }
 
 // Git says where the overlay is committed.
@@ -108,6 +111,21 @@ type RuleIn struct {
 	Exclude      []string `json:"exclude"`
 	IncludeOwned bool     `json:"includeOwned"`
 	OnlyOwned    bool     `json:"onlyOwned"`
+	// Encrypt writes the selected fields SOPS-encrypted for
+	// encryption.age.recipients.
+	Encrypt bool `json:"encrypt"`
+	// AllowClearText lets credential-looking fields go to Git in clear text.
+	AllowClearText bool `json:"allowClearText"`
+}
+
+// EncryptionIn is how fields of rules with encrypt: true are encrypted.
+type EncryptionIn struct {
+	Age struct {
+		// Recipients are age public keys (age1…): whoever holds one of
+		// their identities decrypts (Flux's decryption secret, KSOPS,
+		// `driftback restore --age-identity-file`).
+		Recipients []string `json:"recipients"`
+	} `json:"age"`
 }
 
 // MatchIn selects objects; see capture.Match.
@@ -278,8 +296,14 @@ func (f File) validate() (*Config, error) {
 			return nil, err
 		}
 	}
+	if _, err := sops.ParseRecipients(f.Encryption.Age.Recipients); err != nil {
+		return nil, fmt.Errorf("encryption.age.recipients: %w", err)
+	}
 	for i, in := range f.Rules {
 		where := fmt.Sprintf("rules[%d]", i)
+		if in.Encrypt && len(f.Encryption.Age.Recipients) == 0 {
+			return nil, fmt.Errorf("%s (rule %q): encrypt: true needs encryption.age.recipients (age public keys, age1…)", where, in.Name)
+		}
 		r, err := in.compile()
 		if err != nil {
 			if in.Name != "" {
@@ -295,9 +319,12 @@ func (f File) validate() (*Config, error) {
 }
 
 func (in RuleIn) compile() (capture.Rule, error) {
-	r := capture.Rule{Name: in.Name, IncludeOwned: in.IncludeOwned || in.OnlyOwned, OnlyOwned: in.OnlyOwned}
+	r := capture.Rule{Name: in.Name, IncludeOwned: in.IncludeOwned || in.OnlyOwned, OnlyOwned: in.OnlyOwned, Encrypt: in.Encrypt, AllowClearText: in.AllowClearText}
 	if r.Name == "" {
 		return r, fmt.Errorf("name: required")
+	}
+	if in.Encrypt && in.AllowClearText {
+		return r, fmt.Errorf("encrypt and allowClearText: choose one")
 	}
 	switch capture.Mode(in.Mode) {
 	case "", capture.ModePatch:
@@ -346,6 +373,12 @@ func (in RuleIn) compile() (capture.Rule, error) {
 		}
 		if err := checkFieldRoot(r.Mode, p); err != nil {
 			return r, fmt.Errorf("fields[%d]: %w", j, err)
+		}
+		if k := p.LastKey(); capture.LooksLikeCredential(k) && !in.Encrypt && !in.AllowClearText && !r.Match.MatchesKind("", "Secret") { // Secrets: refused whole below
+			return r, fmt.Errorf("fields[%d]: %q looks like a credential (%q) and would go to Git in clear text: set encrypt: true (SOPS for encryption.age.recipients) or allowClearText: true", j, p, k)
+		}
+		if in.Encrypt && p.LastKey() == "" {
+			return r, fmt.Errorf("fields[%d]: %q: with encrypt: true a field must end in a key (SOPS selects values by key name), not [*]", j, p)
 		}
 		r.Fields = append(r.Fields, p)
 	}

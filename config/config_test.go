@@ -32,6 +32,11 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"not yaml", "\t:", []string{"not a YAML document"}},
+		{"credential field in clear", withRule("- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n"), []string{"rules[0]", `"status.adminPassword" looks like a credential`, "encrypt: true", "allowClearText: true"}},
+		{"connection string in clear", withRule("- name: a\n  match: {kinds: [X]}\n  fields: ['spec.connectionString']\n"), []string{"rules[0]", "looks like a credential"}},
+		{"encrypt without recipients", withRule("- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n  encrypt: true\n"), []string{"rules[0]", "encryption.age.recipients"}},
+		{"encrypt and clear text", head + "encryption: {age: {recipients: [" + testRecipient + "]}}\nrules:\n- name: a\n  match: {kinds: [X]}\n  fields: [status.token]\n  encrypt: true\n  allowClearText: true\n", []string{"rules[0]", "choose one"}},
+		{"bad recipient", head + "encryption: {age: {recipients: [age1nope]}}\nrules:\n" + okRule, []string{"encryption.age.recipients", "age1"}},
 		{"wrong apiVersion", "apiVersion: v1\nkind: Config\n", []string{"apiVersion", `"driftback.dev/v1alpha1"`}},
 		{"wrong kind", "apiVersion: driftback.dev/v1alpha1\nkind: Other\n", []string{"kind", `"Config"`}},
 		{"unknown field", head + "rulez: []\n", []string{`unknown field "rulez"`, "docs/config.md"}},
@@ -356,5 +361,21 @@ func TestDocumentedExamples(t *testing.T) {
 				t.Errorf("the example in %s does not load: %v\n%s", tt.file, err, block)
 			}
 		})
+	}
+}
+
+// testRecipient is an age public key (age-keygen), for configs only.
+const testRecipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+func TestCredentialFieldsAllowedWhenEncryptedOrClear(t *testing.T) {
+	for _, rule := range []string{
+		"- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n  encrypt: true\n",
+		"- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n  allowClearText: true\n",
+		"- name: a\n  match: {kinds: [X]}\n  fields: [spec.writeConnectionSecretToRef]\n",
+	} {
+		in := head + "encryption: {age: {recipients: [" + testRecipient + "]}}\nrules:\n" + rule
+		if _, err := Parse([]byte(in)); err != nil {
+			t.Errorf("%s: %v", rule, err)
+		}
 	}
 }

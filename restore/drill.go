@@ -79,6 +79,10 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	}
 	r.Meta = ov.Meta
 	r.Unmatched = len(ov.Unmatched)
+	if err := DecryptOverlay(ov, opts.Restore.Identities); err != nil {
+		r.Err = err
+		return r
+	}
 	// Only what the rules select is restored, so only that is verified;
 	// the rest is reported (restore's report repeats it).
 	ov.Status, r.Refused = Select(opts.Restore.Rules, ov.Status)
@@ -90,6 +94,10 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	objs, err := SplitYAML(built)
 	if err != nil {
 		r.Err = fmt.Errorf("read the kustomize build: %w", err)
+		return r
+	}
+	if err := DecryptObjects(objs, opts.Restore.Identities); err != nil {
+		r.Err = err
 		return r
 	}
 	mark("build", t)
@@ -148,7 +156,7 @@ func (r *DrillReport) Print(w io.Writer) {
 		fmt.Fprintln(w, "  NOTHING VERIFIED: the overlay holds no captured field (wrong --path or --branch, or nothing captured yet); a drill that checks nothing proves nothing")
 	}
 	for _, m := range r.Verify.Mismatches {
-		fmt.Fprintf(w, "  MISMATCH %s %s: want %s, got %s\n", m.Object, m.Path, short(m.Want), gotString(m.Got))
+		fmt.Fprintf(w, "  MISMATCH %s %s: want %s, got %s\n", m.Object, m.Path, shown(m.Path, m.Want), shownGot(m.Path, m.Got))
 	}
 	fmt.Fprint(w, "phases:   ")
 	for _, p := range r.Phases {
@@ -167,4 +175,11 @@ func gotString(v any) string {
 		return "(absent)"
 	}
 	return short(v)
+}
+
+func shownGot(path string, v any) string {
+	if v == nil {
+		return "(absent)"
+	}
+	return shown(path, v)
 }

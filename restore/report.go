@@ -3,7 +3,10 @@ package restore
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/driftback/driftback/capture"
 )
 
 // Print writes one line per object that needed (or needs) work, every
@@ -18,7 +21,7 @@ func (s Summary) Print(w io.Writer) {
 		default:
 			fmt.Fprintf(w, "%-13s %s (%d field(s))\n", r.Outcome, r.Object, len(r.Fields))
 			for _, l := range r.Fields {
-				fmt.Fprintf(w, "    %s = %s\n", l.Path, short(l.Value))
+				fmt.Fprintf(w, "    %s = %s\n", l.Path, shown(l.Path, l.Value))
 			}
 		}
 	}
@@ -27,6 +30,20 @@ func (s Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "restore: %d restored, %d would restore, %d already equal, %d missing, %d failed, %d field(s) refused (%s)\n",
 		s.Count(Restored), s.Count(WouldRestore), s.Count(AlreadyEqual), s.Count(Missing), s.Count(Failed), len(s.Refused), s.Elapsed.Round(time.Millisecond))
+}
+
+// shown is short(v), or (hidden) when a key on the field path looks like a
+// credential: a restore's or drill's report is read in CI logs.
+func shown(path string, v any) string {
+	if v == nil {
+		return short(v)
+	}
+	for _, k := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' || r == '"' }) {
+		if capture.LooksLikeCredential(k) {
+			return "(hidden)"
+		}
+	}
+	return short(v)
 }
 
 // short prints a value on one line, cut when long.

@@ -8,6 +8,7 @@ package restore
 import (
 	"context"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -31,6 +32,9 @@ type Options struct {
 	Poll time.Duration
 	// DryRun reports what would be written and writes nothing.
 	DryRun bool
+	// Identities decrypt the fields rules encrypted (SOPS, age); see
+	// LoadIdentities. Used by Drill and the commands that read an overlay.
+	Identities []age.Identity
 	// FieldManager names the writer of the status. Default "driftback-restore".
 	FieldManager string
 	// Rules are the configuration's capture rules: only the status fields

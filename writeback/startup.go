@@ -127,7 +127,7 @@ func (w *Writer) restoreOnStart(ctx context.Context, out io.Writer, o Startup, o
 	if o.TrustedKeys == nil && o.Unverified {
 		slog.Warn("restoring from the branch without checking who wrote it (--restore-unverified): only the fields the rules select are written, but anyone who can push to the branch chooses their values",
 			"branch", g.Branch)
-		return o.Restore(ctx, out, ov.Status)
+		return w.restoreDecrypted(ctx, out, o, ov)
 	}
 	if o.TrustedKeys == nil {
 		slog.Error("start-up restore skipped: the branch's provenance cannot be checked without --verify-signatures (trusted keys); nothing restored, not adopting; review the branch, then run driftback restore and driftback snapshot --adopt, or give --verify-signatures (or --restore-unverified)",
@@ -146,5 +146,18 @@ func (w *Writer) restoreOnStart(ctx context.Context, out io.Writer, o Startup, o
 		slog.Error("start-up restore: read the verified overlay", "err", err)
 		return false
 	}
-	return o.Restore(ctx, out, checked.Status)
+	return w.restoreDecrypted(ctx, out, o, checked)
+}
+
+// restoreDecrypted decrypts the fields rules encrypt (encrypt: true) with
+// SOPS_AGE_KEY_FILE's identities, then restores; without a matching
+// identity nothing is restored (never ciphertext) and the branch is not
+// adopted.
+func (w *Writer) restoreDecrypted(ctx context.Context, out io.Writer, o Startup, ov *overlay.Overlay) bool {
+	if err := restore.DecryptOverlay(ov, w.opts.Identities); err != nil {
+		slog.Error("start-up restore: encrypted fields cannot be decrypted; nothing restored, not adopting; set SOPS_AGE_KEY_FILE to an age identity of encryption.age.recipients, or run driftback restore --age-identity-file",
+			"branch", w.cfg.Git.Branch, "err", err)
+		return false
+	}
+	return o.Restore(ctx, out, ov.Status)
 }

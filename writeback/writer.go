@@ -19,6 +19,8 @@ import (
 	"text/template"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/config"
 	"github.com/driftback/driftback/describe"
@@ -40,6 +42,10 @@ type Options struct {
 	Message *template.Template
 	// Signer signs commits when set.
 	Signer gitsync.Signer
+	// Identities are age identities the writer may use to read back the
+	// branch's encrypted files (restore-on-start; an unchanged encrypted
+	// file keeps its bytes across restarts).
+	Identities []age.Identity
 }
 
 // Validate checks the options a person typed.
@@ -69,6 +75,10 @@ type Writer struct {
 	now func() time.Time
 	// skipped is how many objects the last prepared commit left out.
 	skipped int
+	// encrypted remembers the encrypted bytes of files by plaintext.
+	encrypted map[string]encrypted
+	// warned are the withheld fields already named at WARN.
+	warned map[string]bool
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -147,6 +157,9 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 		if err := carryRecorded(parent, dir, tree, carry); err != nil {
 			return nil, nil, err
 		}
+		if err := w.encryptTree(parent, dir, tree, kept); err != nil {
+			return nil, nil, err
+		}
 		return tree, skipped, nil
 	}
 	tree, skipped, err := renderSkipping(nil)
@@ -183,6 +196,7 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
 	}
 	warnSkipped(skipped)
+	w.warnWithheld(caps)
 	w.skipped = len(skipped)
 	msg := w.opts.Message
 	return gitsync.Content{Files: tree, Trailers: trailers, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil

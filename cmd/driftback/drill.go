@@ -13,9 +13,10 @@ import (
 
 func newDrillCmd(g *globalFlags) *cobra.Command {
 	var (
-		src  overlaySource
-		opts restore.DrillOptions
-		yes  bool
+		src          overlaySource
+		opts         restore.DrillOptions
+		yes          bool
+		identityFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -56,6 +57,9 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 				}
 			}
 			opts.Restore.Rules = src.rules
+			if opts.Restore.Identities, err = restore.LoadIdentities(identityFile); err != nil {
+				return err
+			}
 			r := restore.Drill(cmd.Context(), b.cluster, b.fsys, src.dir, opts)
 			r.Print(cmd.OutOrStdout())
 			if !r.OK() {
@@ -70,6 +74,7 @@ With --verify-only it only checks, and is the last step of a real recovery.`,
 	f.DurationVar(&opts.Apply.Wait, "crd-wait", time.Minute, "how long to wait for applied CRDs to be established")
 	f.StringVar(&opts.Apply.FieldManager, "field-manager", "", "field manager of the applies (default: the first of the config's gitopsManagers, argocd-controller)")
 	f.BoolVar(&yes, "yes", false, "the printed target is a scratch cluster: apply without asking (needed when stdin is not a terminal)")
+	f.StringVar(&identityFile, "age-identity-file", "", "age identity file that decrypts fields rules encrypt (default: $SOPS_AGE_KEY_FILE)")
 	f.BoolVar(&opts.VerifyOnly, "verify-only", false, "apply and restore nothing: check a cluster rebuilt by the GitOps tool and driftback restore against the branch (safe on the real cluster)")
 	return cmd
 }

@@ -27,8 +27,9 @@ func (s *overlaySource) addFlags(f *pflag.FlagSet) {
 
 func newRestoreCmd(g *globalFlags) *cobra.Command {
 	var (
-		src  overlaySource
-		opts restore.Options
+		src          overlaySource
+		opts         restore.Options
+		identityFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "restore",
@@ -49,6 +50,12 @@ when an object is still missing or a write failed.`,
 			if err != nil {
 				return err
 			}
+			if opts.Identities, err = restore.LoadIdentities(identityFile); err != nil {
+				return err
+			}
+			if err := restore.DecryptOverlay(ov, opts.Identities); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "overlay %s at %s (%s, commit %.12s): %d status file(s)\n",
 				src.dir, src.branch, describeMeta(ov), b.commit, len(ov.Status))
 			printVerified(cmd.OutOrStdout(), src, b)
@@ -64,6 +71,7 @@ when an object is still missing or a write failed.`,
 	src.addFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&opts.Wait, "wait", 5*time.Minute, "how long to wait for objects the GitOps tool has not created yet")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would be written and write nothing")
+	cmd.Flags().StringVar(&identityFile, "age-identity-file", "", "age identity file that decrypts fields rules encrypt (default: $SOPS_AGE_KEY_FILE)")
 	return cmd
 }
 

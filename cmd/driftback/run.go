@@ -52,6 +52,10 @@ keeps going. See docs/run.md.`,
 			if cf.opts.Signer, err = cf.git.creds.Signer(); err != nil {
 				return err
 			}
+			// SOPS_AGE_KEY_FILE: unchanged encrypted files keep their bytes, restore-on-start decrypts.
+			if cf.opts.Identities, err = restore.LoadIdentities(""); err != nil {
+				return err
+			}
 			rc, err := g.restConfig()
 			if err != nil {
 				return err

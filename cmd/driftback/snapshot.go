@@ -9,6 +9,7 @@ import (
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/capture/live"
+	"github.com/driftback/driftback/restore"
 	"github.com/driftback/driftback/writeback"
 )
 
@@ -58,6 +59,10 @@ pushes. With no change in the cluster it makes no commit.`,
 				return err
 			}
 			if opts.Signer, err = cf.git.creds.Signer(); err != nil {
+				return err
+			}
+			// SOPS_AGE_KEY_FILE: unchanged encrypted files keep their bytes, restore-on-start decrypts.
+			if opts.Identities, err = restore.LoadIdentities(""); err != nil {
 				return err
 			}
 			repo, err := openRepo(cfg.Git.URL, &cf.git, cfg.Git.AllowInsecureHTTP)
