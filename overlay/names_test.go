@@ -55,12 +55,13 @@ func checkRoundTrip(t *testing.T, ref capture.ObjectRef) string {
 		t.Fatalf("FileName(%q) is truncated but NameHeader writes nothing", ref.Name)
 	}
 	contents := []string{header + "metadata:\n  name: other\n"}
-	if utf8.ValidString(ref.Name) { // an apiserver's names are JSON strings
-		b, err := yaml.Marshal(map[string]any{"metadata": map[string]any{"name": ref.Name}})
-		if err != nil {
-			t.Fatal(err)
+	// An apiserver's names are JSON strings; YAML cannot carry some of
+	// them (control characters such as DEL): such a file holds the name
+	// only in its header line.
+	if utf8.ValidString(ref.Name) {
+		if b, err := yaml.Marshal(map[string]any{"metadata": map[string]any{"name": ref.Name}}); err == nil {
+			contents = append(contents, string(b))
 		}
-		contents = append(contents, string(b))
 	}
 	for _, content := range contents {
 		got, err := e.NameIn([]byte(content))
