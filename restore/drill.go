@@ -29,7 +29,8 @@ type DrillReport struct {
 	Applied []string
 	Restore Summary
 	// Outcomes are the workload checks made after the restore (claims
-	// bound to their recorded volumes).
+	// bound to their recorded volumes, no object re-created under a new
+	// identity).
 	Outcomes Outcomes
 	Verify   Verification
 	// Phases times each step; RTO is their sum, from the first read of the
@@ -115,12 +116,18 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 		// they did, so that a field they overwrite is caught too.
 		t = time.Now()
 		r.Outcomes = WaitOutcomes(ctx, c, ov, opts.Restore.Wait, opts.Apply.Poll)
-		mark("outcomes", t)
 	}
 
 	if opts.VerifyOnly {
 		// Read only: one look at the claims, no wait.
 		r.Outcomes = WaitOutcomes(ctx, c, ov, 0, 0)
+	}
+	// After the claims wait the controllers have had their time: a second
+	// object made for a recorded one shows now.
+	r.Outcomes.Recreated = FindRecreated(ctx, c, ov)
+	r.Outcomes.RecreatedChecked = true
+	if !opts.VerifyOnly {
+		mark("outcomes", t)
 	}
 	t = time.Now()
 	r.Verify = Verify(ctx, c, ov)

@@ -39,10 +39,19 @@ type ClaimOutcome struct {
 // Outcomes are the workload-level checks of a drill.
 type Outcomes struct {
 	Claims []ClaimOutcome
+	// Recreated are objects a controller on the target made anew for an
+	// object the branch records (recreated.go); nil when not checked.
+	Recreated []Recreated
+	// RecreatedChecked is set when the drill looked for them.
+	RecreatedChecked bool
 }
 
 // Failed counts the outcomes with a problem.
 func (o Outcomes) Failed() int {
+	return o.unboundClaims() + len(o.Recreated)
+}
+
+func (o Outcomes) unboundClaims() int {
 	n := 0
 	for _, c := range o.Claims {
 		if c.Problem != "" {
@@ -155,13 +164,18 @@ func orNone(s string) string {
 
 // Print writes one line per failed outcome and the totals.
 func (o Outcomes) Print(w io.Writer) {
-	if len(o.Claims) == 0 {
-		return
-	}
-	for _, c := range o.Claims {
-		if c.Problem != "" {
-			fmt.Fprintf(w, "  NOT BOUND claim %s to volume %s: %s\n", c.Claim, c.Volume, c.Problem)
+	if len(o.Claims) > 0 {
+		for _, c := range o.Claims {
+			if c.Problem != "" {
+				fmt.Fprintf(w, "  NOT BOUND claim %s to volume %s: %s\n", c.Claim, c.Volume, c.Problem)
+			}
 		}
+		fmt.Fprintf(w, "claims:    %d of %d bound to their recorded volume\n", len(o.Claims)-o.unboundClaims(), len(o.Claims))
 	}
-	fmt.Fprintf(w, "claims:    %d of %d bound to their recorded volume\n", len(o.Claims)-o.Failed(), len(o.Claims))
+	if o.RecreatedChecked {
+		for _, r := range o.Recreated {
+			fmt.Fprintln(w, r)
+		}
+		fmt.Fprintf(w, "re-created: %d object(s) made anew for objects the branch records\n", len(o.Recreated))
+	}
 }
