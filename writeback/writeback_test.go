@@ -132,6 +132,9 @@ type fakeRepo struct {
 	commits int
 	// unverified fails ReadBranchVerified.
 	unverified error
+	// keyed hands prepare a parent that names its content outside a
+	// directory, as gitsync's parents do.
+	keyed bool
 }
 
 func (r *fakeRepo) Publish(_ context.Context, t gitsync.Target, prepare gitsync.Prepare) (gitsync.Result, error) {
@@ -141,7 +144,11 @@ func (r *fakeRepo) Publish(_ context.Context, t gitsync.Target, prepare gitsync.
 	if parent == nil {
 		parent = fstest.MapFS{}
 	}
-	c, err := prepare(parent)
+	var prep fs.FS = parent
+	if r.keyed {
+		prep = keyedFS{parent}
+	}
+	c, err := prepare(prep)
 	if err != nil {
 		return gitsync.Result{}, err
 	}

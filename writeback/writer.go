@@ -79,6 +79,9 @@ type Writer struct {
 	encrypted map[string]encrypted
 	// warned are the withheld fields already named at WARN.
 	warned map[string]bool
+	// base is the last base index, kept while the repository outside the
+	// overlay's directory is unchanged (baseindex.go).
+	base baseCache
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -126,7 +129,7 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 		return gitsync.Content{}, &refusal{RefusedIdentity, err}
 	}
 	flux := render.FluxTransform{TargetNamespace: cfg.Overlay.Flux.TargetNamespace, NamePrefix: cfg.Overlay.Flux.NamePrefix, NameSuffix: cfg.Overlay.Flux.NameSuffix}
-	base, err := render.IndexBaseFor(parent, dir, cfg.Overlay.Resources, flux)
+	base, err := w.base.index(parent, dir, cfg.Overlay.Resources, flux)
 	if err != nil {
 		return gitsync.Content{}, err
 	}
