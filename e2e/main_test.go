@@ -8,13 +8,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"k8s.io/client-go/dynamic"
 
+	"github.com/driftback/driftback/internal/e2eplane"
 	"github.com/driftback/driftback/internal/testenv"
 	"github.com/driftback/driftback/restore"
 )
@@ -97,30 +97,15 @@ func runTests(m *testing.M) int {
 }
 
 func startPlane(name, dir string) (*plane, error) {
-	cp, err := testenv.Start(filepath.Join(root, "testdata", "crds"), filepath.Join(root, "e2e", "testdata", "crds"))
+	p, err := e2eplane.Start(dir, filepath.Join(root, "testdata", "crds"), filepath.Join(root, "e2e", "testdata", "crds"))
 	if err != nil {
-		return nil, fmt.Errorf("plane %s: %w", name, err)
+		err = fmt.Errorf("plane %s: %w", name, err)
 	}
-	p := &plane{name: name, cp: cp, dyn: dynamic.NewForConfigOrDie(cp.Config)}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return p, err
+	if p == nil {
+		return nil, err
 	}
-	if p.kubeconfig, err = cp.WriteKubeconfig(dir); err != nil {
-		return p, err
-	}
-	if p.cl, err = restore.NewCluster(cp.Config); err != nil {
-		return p, err
-	}
-	return p, nil
+	return &plane{name: name, cp: p.CP, kubeconfig: p.Kubeconfig, dyn: p.Dyn, cl: p.Cluster}, err
 }
 
 // buildDriftback compiles the command under test, as a user runs it.
-func buildDriftback(work string) (string, error) {
-	out := filepath.Join(work, "driftback")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/driftback")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/driftback: %w\n%s", err, b)
-	}
-	return out, nil
-}
+func buildDriftback(work string) (string, error) { return e2eplane.BuildDriftback(root, work) }

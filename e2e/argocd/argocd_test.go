@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/client-go/dynamic"
 
+	"github.com/driftback/driftback/internal/e2eplane"
 	"github.com/driftback/driftback/internal/testenv"
 	"github.com/driftback/driftback/restore"
 )
@@ -81,32 +82,15 @@ func runTests(m *testing.M) int {
 }
 
 func startPlane(dir string) (*plane, error) {
-	cp, err := testenv.Start(filepath.Join(root, "testdata", "crds"))
-	if err != nil {
+	p, err := e2eplane.Start(dir, filepath.Join(root, "testdata", "crds"))
+	if p == nil {
 		return nil, err
 	}
-	p := &plane{cp: cp, dyn: dynamic.NewForConfigOrDie(cp.Config)}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return p, err
-	}
-	if p.kubeconfig, err = cp.WriteKubeconfig(dir); err != nil {
-		return p, err
-	}
-	p.cl, err = restore.NewCluster(cp.Config)
-	return p, err
+	return &plane{cp: p.CP, kubeconfig: p.Kubeconfig, dyn: p.Dyn, cl: p.Cluster}, err
 }
 
-// buildDriftback compiles the product from its own module, so the binary
-// under test is the one users run, not one linked against this module's pins.
-func buildDriftback(work string) (string, error) {
-	out := filepath.Join(work, "driftback")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/driftback")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/driftback: %w\n%s", err, b)
-	}
-	return out, nil
-}
+// buildDriftback compiles the command under test, as a user runs it.
+func buildDriftback(work string) (string, error) { return e2eplane.BuildDriftback(root, work) }
 
 func run(t *testing.T, dir string, name string, args ...string) string {
 	t.Helper()
