@@ -26,11 +26,15 @@ import (
 
 // BenchmarkWatchMemory compares, at N objects of a few KiB each, the peak RSS
 // and CPU of `driftback run` (until its first commit is pushed) with a bare
-// full-object dynamic informer (until synced), and driftback's time to its
-// first commit with one paged LIST of the same objects. Every side runs in
-// its own process; peak RSS is its ru_maxrss. DRIFTBACK_BENCH_OBJECTS
-// (e.g. "10000") overrides the sizes, 10000 and 50000. The whole benchmark
-// runs once; its results are metrics and a table in the log.
+// full-object dynamic informer and with the floor, the same informer with a
+// transform that keeps only the needed fields (both until synced), and
+// driftback's time to its first commit with one paged LIST of the same
+// objects. Every side runs in its own process; peak RSS is its ru_maxrss.
+// DRIFTBACK_BENCH_OBJECTS (e.g. "10000") overrides the sizes, 10000 and
+// 50000; DRIFTBACK_BENCH_SIDES (e.g. "transform,driftback-status") runs only
+// the sides named (list, informer, transform, driftback-metadata,
+// driftback-status). The whole benchmark runs once; its results are metrics
+// and a table in the log.
 func BenchmarkWatchMemory(b *testing.B) {
 	sizes := []int{10000, 50000}
 	if s := os.Getenv("DRIFTBACK_BENCH_OBJECTS"); s != "" {
@@ -43,6 +47,13 @@ func BenchmarkWatchMemory(b *testing.B) {
 			sizes = append(sizes, n)
 		}
 	}
+	sides := map[string]bool{}
+	for _, f := range strings.Split(os.Getenv("DRIFTBACK_BENCH_SIDES"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			sides[f] = true
+		}
+	}
+	want := func(side string) bool { return len(sides) == 0 || sides[side] }
 	root, err := testenv.RepoRoot()
 	if err != nil {
 		b.Fatal(err)
@@ -94,10 +105,19 @@ func BenchmarkWatchMemory(b *testing.B) {
 			b.ReportMetric(r.peakMB, k+"-"+side+"-peak-MB")
 			b.ReportMetric(r.wall.Seconds(), k+"-"+side+"-s")
 		}
-		list := runBaseline(b, watchmem, kubeconfig, "list", n)
-		row("list", list)
-		inf := runBaseline(b, watchmem, kubeconfig, "informer", n)
-		row("informer", inf)
+		var list, inf, floor result
+		if want("list") {
+			list = runBaseline(b, watchmem, kubeconfig, "list", n)
+			row("list", list)
+		}
+		if want("informer") {
+			inf = runBaseline(b, watchmem, kubeconfig, "informer", n)
+			row("informer", inf)
+		}
+		if want("transform") {
+			floor = runBaseline(b, watchmem, kubeconfig, "transform", n)
+			row("transform-informer", floor)
+		}
 		for _, v := range []struct{ side, fields string }{
 			{"driftback-metadata", `
   - metadata.annotations["crossplane.io/external-name"]`},
@@ -105,10 +125,13 @@ func BenchmarkWatchMemory(b *testing.B) {
   - metadata.annotations["crossplane.io/external-name"]
   - status.atProvider.arn`},
 		} {
+			if !want(v.side) {
+				continue
+			}
 			r := runDriftback(b, driftback, kubeconfig, v.fields, n)
 			row(v.side, r)
-			b.Logf("%d objects, %s: first commit after %.1fs = %.2f× the LIST; peak RSS %.0f MB = %.2f× the informer's",
-				n, v.side, r.wall.Seconds(), r.wall.Seconds()/list.wall.Seconds(), r.peakMB, r.peakMB/inf.peakMB)
+			b.Logf("%d objects, %s: first commit after %.1fs = %.2f× the LIST; peak RSS %.0f MB = %.2f× the bare informer's, %.2f× the transform informer's (the floor)",
+				n, v.side, r.wall.Seconds(), ratio(r.wall.Seconds(), list.wall.Seconds()), r.peakMB, ratio(r.peakMB, inf.peakMB), ratio(r.peakMB, floor.peakMB))
 		}
 	}
 	b.Logf("\n%s", strings.Join(table, "\n"))
@@ -121,7 +144,15 @@ type result struct {
 	wall   time.Duration
 }
 
-func usage(b *testing.B, ps *os.ProcessState, wall time.Duration) result {
+// ratio is a/b, or 0 when b was not run.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func usage(b testing.TB, ps *os.ProcessState, wall time.Duration) result {
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok {
 		b.Fatalf("no rusage for %s", ps)
@@ -131,7 +162,7 @@ func usage(b *testing.B, ps *os.ProcessState, wall time.Duration) result {
 }
 
 // runBaseline runs watchmem; wall is what it measured itself (after start-up).
-func runBaseline(b *testing.B, watchmem, kubeconfig, mode string, n int) result {
+func runBaseline(b testing.TB, watchmem, kubeconfig, mode string, n int) result {
 	cmd := exec.Command(watchmem, "-mode", mode, "-kubeconfig", kubeconfig, "-gvr", "s3.aws.upbound.io/v1beta1/buckets")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -153,7 +184,7 @@ func runBaseline(b *testing.B, watchmem, kubeconfig, mode string, n int) result 
 
 // runDriftback runs `driftback run` into a fresh repository until the first
 // commit lands, then stops it with SIGTERM; wall is start to first commit.
-func runDriftback(b *testing.B, driftback, kubeconfig, fields string, n int) result {
+func runDriftback(b testing.TB, driftback, kubeconfig, fields string, n int) result {
 	srv := gitserver.New(b, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(b, fmt.Sprintf("bench-%d", time.Now().UnixNano()))
 	cfgPath := filepath.Join(b.TempDir(), "driftback.yaml")
@@ -216,7 +247,7 @@ var bucketGVR = schema.GroupVersionResource{Group: "s3.aws.upbound.io", Version:
 
 // createBuckets creates buckets [from, to) of about 4.4 KiB each, as a
 // provider leaves them: an external name, a spec, and status with an ARN.
-func createBuckets(b *testing.B, dyn dynamic.Interface, from, to int) {
+func createBuckets(b testing.TB, dyn dynamic.Interface, from, to int) {
 	tags := map[string]any{}
 	for i := 0; i < 30; i++ {
 		tags[fmt.Sprintf("tag-%02d", i)] = strings.Repeat("v", 90)
