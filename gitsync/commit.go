@@ -44,7 +44,7 @@ func (r *Repo) build(p plan, t Target, content Content) (plumbing.Hash, []Change
 		return plumbing.ZeroHash, nil, err
 	}
 	st.record(dirHash, newDir, pend, blobs)
-	root, err := r.tw.apply(p.root, []edit{{path: dirParts, hash: newDir, mode: filemode.Dir}})
+	root, err := r.tw.apply(p.root, []edit{{path: t.Dir, hash: newDir, mode: filemode.Dir}})
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}

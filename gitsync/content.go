@@ -30,7 +30,9 @@ type Update struct {
 }
 
 // Content is what a Prepare callback returns: Dir's content, either whole
-// (Files) or as an Update, and the commit message for the changes.
+// (Files) or as an Update, and the commit message for the changes. The
+// file contents become the commit's blobs as they are, not copied: they
+// must not be modified once returned.
 type Content struct {
 	Files  map[string][]byte
 	Update *Update

@@ -138,7 +138,7 @@ func commitDir(w *treeWriter, h plumbing.Hash, changes []pending) (plumbing.Hash
 	edits := make([]edit, len(changes))
 	blobs := make([]plumbing.Hash, len(changes))
 	for i, c := range changes {
-		e := edit{path: strings.Split(c.path, "/"), mode: filemode.Regular}
+		e := edit{path: c.path, mode: filemode.Regular}
 		if c.op != Deleted {
 			b, err := writeBlob(w.s, c.new)
 			if err != nil {

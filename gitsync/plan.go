@@ -81,7 +81,7 @@ func (r *Repo) plan(t Target, tips map[string]plumbing.Hash) (plan, error) {
 		if ok && e.Mode == filemode.Dir {
 			h = e.Hash
 		}
-		edits = append(edits, edit{path: strings.Split(d, "/"), hash: h, mode: filemode.Dir})
+		edits = append(edits, edit{path: d, hash: h, mode: filemode.Dir})
 		if d != t.Dir {
 			np.carried = append(np.carried, d)
 		}

@@ -6,7 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
@@ -73,6 +77,7 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 				b.Fatal(err)
 			}
 			round := 0
+			var peak, retained float64
 			for b.Loop() {
 				round++
 				files := make(map[string][]byte, n)
@@ -82,13 +87,63 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 						"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w-%06d\n  namespace: ns-%04d\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::bucket-%d-%06d\n", i, i/100, round, i)
 				}
 				tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: fmt.Sprintf("clusters/c%d", round), AuthorName: "b", AuthorEmail: "b@x"}
+				before := liveHeap()
+				stop := sampleHeap()
 				res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
 					return gitsync.Content{Files: files}, nil
 				})
+				p := stop()
 				if err != nil || res.Commit.IsZero() {
 					b.Fatalf("publish: %v (commit %s)", err, res.Commit)
 				}
+				res = gitsync.Result{}
+				peak = max(peak, p-before)
+				retained = max(retained, liveHeap()-before)
+
 			}
+			// Above the live heap before the publish (which holds the
+			// files): the most the heap grew (live and garbage, as the GC
+			// left it; a proxy for RSS), and what the Repo keeps afterwards.
+			b.ReportMetric(peak/1e6, "peak-heap-MB")
+			b.ReportMetric(retained/1e6, "retained-MB")
 		})
+	}
+}
+
+// liveHeap is the heap in use by live objects, after a full collection.
+func liveHeap() float64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return float64(s[0].Value.Uint64())
+}
+
+// sampleHeap samples the heap in use (live and not yet collected) every
+// millisecond until the returned function is called, which returns the
+// highest sample.
+func sampleHeap() func() float64 {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var peak uint64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		wg.Wait()
+		return float64(peak)
 	}
 }

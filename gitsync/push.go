@@ -3,7 +3,9 @@ package gitsync
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -86,13 +88,27 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		_ = req.Capabilities.Set(capability.Sideband)
 	}
 	req.Commands = []*packp.Command{{Name: name, Old: old, New: commit}}
-	var pack bytes.Buffer
-	enc := packfile.NewEncoder(&pack, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-	if _, err := enc.Encode(objs, packWindow(len(objs))); err != nil {
-		return fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
-	}
-	req.Packfile = readCloser{&pack}
+	// The pack is encoded while it is sent, not built whole first: a first
+	// commit's pack is tens of MB. (go-git's HTTP transport still buffers
+	// the request once; SSH and local transports stream it.)
+	pr, pw := io.Pipe()
+	encoded := make(chan error, 1)
+	go func() {
+		enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
+		_, err := enc.Encode(objs, packWindow(len(objs)))
+		if err != nil {
+			err = fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
+		}
+		encoded <- err
+		pw.CloseWithError(err)
+	}()
+	req.Packfile = pr
 	rs, err := s.ReceivePack(ctx, req)
+	// A transport that stopped reading early leaves the encoder blocked.
+	_ = pr.CloseWithError(errPushEnded)
+	if encErr := <-encoded; encErr != nil && !errors.Is(encErr, errPushEnded) {
+		return encErr
+	}
 	if err != nil {
 		return fail(err, said.String())
 	}
@@ -122,6 +138,5 @@ func packWindow(n int) uint {
 	return 10
 }
 
-type readCloser struct{ *bytes.Buffer }
-
-func (readCloser) Close() error { return nil }
+// errPushEnded stops a pack encoder whose push has returned.
+var errPushEnded = errors.New("push ended")

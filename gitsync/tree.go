@@ -1,6 +1,7 @@
 package gitsync
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha1"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -19,10 +21,10 @@ import (
 // cache starts over (a repository of 100k files has a few thousand trees).
 const maxCachedTrees = 20000
 
-// edit is one change to a tree: put a blob or a whole tree at path, or
-// remove what is there (zero hash).
+// edit is one change to a tree: put a blob or a whole tree at path
+// (slash-separated), or remove what is there (zero hash).
 type edit struct {
-	path []string
+	path string
 	hash plumbing.Hash
 	mode filemode.FileMode
 }
@@ -90,7 +92,17 @@ func (w *treeWriter) lookup(h plumbing.Hash, p []string) (object.TreeEntry, bool
 
 // apply returns the hash of tree h with edits applied (paths relative to
 // h); ZeroHash when the result is empty, as Git has no empty directories.
+// It sorts edits.
 func (w *treeWriter) apply(h plumbing.Hash, edits []edit) (plumbing.Hash, error) {
+	slices.SortFunc(edits, func(a, b edit) int { return cmpByComponent(a.path, b.path) })
+	return w.applySorted(h, edits, 0)
+}
+
+// applySorted applies edits sorted by cmpByComponent, whose paths below h
+// all start at byte off: the edits of one entry of h are then contiguous, and
+// each level passes a sub-slice down instead of copying the edits (a first
+// commit of 100,000 files has 100,000 edits at every level).
+func (w *treeWriter) applySorted(h plumbing.Hash, edits []edit, off int) (plumbing.Hash, error) {
 	if len(edits) == 0 {
 		return h, nil
 	}
@@ -98,77 +110,105 @@ func (w *treeWriter) apply(h plumbing.Hash, edits []edit) (plumbing.Hash, error)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	direct := map[string]edit{}
-	nested := map[string][]edit{}
-	for _, e := range edits {
-		if len(e.path) == 1 {
-			direct[e.path[0]] = e
-			continue
+	entries := slices.Clone(old)
+	removed := 0
+	for len(edits) > 0 {
+		// One entry's edits: the file at name (first, if any), then
+		// everything below name/.
+		name, _, _ := strings.Cut(edits[0].path[off:], "/")
+		n := 1
+		for n < len(edits) && firstComponent(edits[n].path[off:]) == name {
+			n++
 		}
-		nested[e.path[0]] = append(nested[e.path[0]], edit{path: e.path[1:], hash: e.hash, mode: e.mode})
-	}
-	for name, d := range direct {
-		sub, both := nested[name]
-		switch {
-		case !both:
-		case d.hash.IsZero():
-			// A file removed and a directory created in its place.
-			delete(direct, name)
-		case onlyRemovals(sub):
-			// A directory removed and a file created in its place.
-			delete(nested, name)
-		default:
-			return plumbing.ZeroHash, fmt.Errorf("path %q is both a file and a directory", name)
+		group := edits[:n]
+		edits = edits[n:]
+		var direct *edit
+		if len(group[0].path)-off == len(name) {
+			direct, group = &group[0], group[1:]
 		}
-	}
-	entries := make([]object.TreeEntry, 0, len(old)+len(direct)+len(nested))
-	done := make(map[string]bool, len(direct)+len(nested))
-	for _, en := range old {
-		if e, ok := direct[en.Name]; ok {
-			done[en.Name] = true
-			if !e.hash.IsZero() {
-				entries = append(entries, object.TreeEntry{Name: en.Name, Mode: e.mode, Hash: e.hash})
+		if len(group) > 0 && group[0].path[off+len(name):] == "" {
+			return plumbing.ZeroHash, fmt.Errorf("path %q is edited twice", group[0].path)
+		}
+		if direct != nil && len(group) > 0 {
+			switch {
+			case direct.hash.IsZero():
+				// A file removed and a directory created in its place.
+				direct = nil
+			case onlyRemovals(group):
+				// A directory removed and a file created in its place.
+				group = nil
+			default:
+				return plumbing.ZeroHash, fmt.Errorf("path %q is both a file and a directory", direct.path)
 			}
-			continue
 		}
-		if sub, ok := nested[en.Name]; ok {
-			done[en.Name] = true
+		i, found := findEntry(old, name)
+		var ne object.TreeEntry
+		if direct != nil {
+			ne = object.TreeEntry{Name: name, Mode: direct.mode, Hash: direct.hash}
+		} else {
 			base := plumbing.ZeroHash
-			if en.Mode == filemode.Dir {
-				base = en.Hash
+			if found && old[i].Mode == filemode.Dir {
+				base = old[i].Hash
 			}
-			nh, err := w.apply(base, sub)
+			nh, err := w.applySorted(base, group, off+len(name)+1)
 			if err != nil {
 				return plumbing.ZeroHash, err
 			}
-			if !nh.IsZero() {
-				entries = append(entries, object.TreeEntry{Name: en.Name, Mode: filemode.Dir, Hash: nh})
-			}
-			continue
+			ne = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: nh}
 		}
-		entries = append(entries, en)
+		switch {
+		case found && ne.Hash.IsZero():
+			entries[i].Name, removed = "", removed+1 // dropped below
+		case found:
+			entries[i] = ne
+		case !ne.Hash.IsZero():
+			entries = append(entries, ne)
+		}
 	}
-	for name, e := range direct {
-		if !done[name] && !e.hash.IsZero() {
-			entries = append(entries, object.TreeEntry{Name: name, Mode: e.mode, Hash: e.hash})
-		}
-	}
-	for name, sub := range nested {
-		if done[name] {
-			continue
-		}
-		nh, err := w.apply(plumbing.ZeroHash, sub)
-		if err != nil {
-			return plumbing.ZeroHash, err
-		}
-		if !nh.IsZero() {
-			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: nh})
-		}
+	if removed > 0 {
+		entries = slices.DeleteFunc(entries, func(e object.TreeEntry) bool { return e.Name == "" })
 	}
 	if len(entries) == 0 {
 		return plumbing.ZeroHash, nil
 	}
 	return w.write(entries)
+}
+
+// findEntry finds name in entries sorted in Git's order, as a file or as a
+// directory (the two sort differently).
+func findEntry(es []object.TreeEntry, name string) (int, bool) {
+	i, ok := slices.BinarySearchFunc(es, name, func(e object.TreeEntry, n string) int { return cmpGitName(e.Name, e.Mode == filemode.Dir, n, true) })
+	if !ok {
+		i, ok = slices.BinarySearchFunc(es, name, func(e object.TreeEntry, n string) int { return cmpGitName(e.Name, e.Mode == filemode.Dir, n, false) })
+	}
+	return i, ok
+}
+
+func firstComponent(p string) string {
+	name, _, _ := strings.Cut(p, "/")
+	return name
+}
+
+// cmpByComponent orders slash-separated paths component by component, so
+// that a path and everything below it are contiguous ("a", "a/x", "a-b";
+// plain byte order would put "a-b" between "a" and "a/x").
+func cmpByComponent(a, b string) int {
+	for {
+		an, arest, amore := strings.Cut(a, "/")
+		bn, brest, bmore := strings.Cut(b, "/")
+		if c := cmp.Compare(an, bn); c != 0 {
+			return c
+		}
+		switch {
+		case !amore && !bmore:
+			return 0
+		case !amore:
+			return -1
+		case !bmore:
+			return 1
+		}
+		a, b = arest, brest
+	}
 }
 
 func onlyRemovals(edits []edit) bool {
@@ -185,6 +225,9 @@ func (w *treeWriter) write(entries []object.TreeEntry) (plumbing.Hash, error) {
 	slices.SortFunc(entries, func(a, b object.TreeEntry) int {
 		return cmpGitName(a.Name, a.Mode == filemode.Dir, b.Name, b.Mode == filemode.Dir)
 	})
+	if cap(entries) > len(entries)+len(entries)/4 {
+		entries = slices.Clone(entries) // the cache keeps it: no spare room
+	}
 	t := &object.Tree{Entries: entries}
 	o := w.s.NewEncodedObject()
 	if err := t.Encode(o); err != nil {
@@ -241,22 +284,34 @@ func (w *treeWriter) walkFiles(h plumbing.Hash, prefix string, fn func(p string,
 	return nil
 }
 
-// writeBlob stores content and returns its hash.
+// writeBlob stores content and returns its hash. The store keeps content
+// itself, not a copy (see blobObject).
 func writeBlob(s storer.EncodedObjectStorer, content []byte) (plumbing.Hash, error) {
-	o := s.NewEncodedObject()
-	o.SetType(plumbing.BlobObject)
-	o.SetSize(int64(len(content)))
-	w, err := o.Writer()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if _, err := w.Write(content); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := w.Close(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return s.SetEncodedObject(o)
+	return s.SetEncodedObject(&blobObject{hash: plumbing.ComputeHash(plumbing.BlobObject, content), content: content})
+}
+
+// blobObject is a blob over the caller's bytes. go-git's in-memory object
+// copies what is written to it; a first commit of 100,000 files would hold
+// every file twice (the caller's and the store's) until the publish ends.
+// Its name is computed with go-git's collision-detecting SHA-1, as go-git
+// names the objects it writes.
+type blobObject struct {
+	hash    plumbing.Hash
+	content []byte
+}
+
+func (o *blobObject) Hash() plumbing.Hash         { return o.hash }
+func (o *blobObject) Type() plumbing.ObjectType   { return plumbing.BlobObject }
+func (o *blobObject) SetType(plumbing.ObjectType) {}
+func (o *blobObject) Size() int64                 { return int64(len(o.content)) }
+func (o *blobObject) SetSize(int64)               {}
+func (o *blobObject) Reader() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.content)), nil
+}
+
+// Writer refuses: a blobObject is made whole and never written to.
+func (o *blobObject) Writer() (io.WriteCloser, error) {
+	return nil, fmt.Errorf("blob %s is read-only", o.hash)
 }
 
 // blobHash is Git's name for content. It uses the standard library's SHA-1,

@@ -26,6 +26,11 @@ func TestTreesMatchGit(t *testing.T) {
 			edits: map[string]string{"p/n1/k/a.yaml": "changed", "p/n2/k/c.yaml": "", "p/n3/k/new.yaml": "new", "s/x.yaml": ""}},
 		{name: "file becomes a directory", files: []string{"x", "y/z"}, edits: map[string]string{"x": "", "x/inner": "now a dir"}},
 		{name: "directory becomes a file", files: []string{"x/a", "x/b/c", "y"}, edits: map[string]string{"x/a": "", "x/b/c": "", "x": "now a file"}},
+		// In byte order "a-b" falls between "a" and "a/x": the edits of
+		// one entry must still be found together.
+		{name: "edits around names that sort between", files: []string{"a-b", "a/x", "a.c/y", "b"},
+			edits: map[string]string{"a/x": "", "a/z": "new", "a-b": "changed", "a.c/y": "", "a0": "new"}},
+		{name: "a whole directory removed", files: []string{"d/e/f", "d/e/g", "d2/h"}, edits: map[string]string{"d/e/f": "", "d/e/g": ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +64,7 @@ func build(t *testing.T, w *treeWriter, h plumbing.Hash, files map[string]string
 	t.Helper()
 	var edits []edit
 	for p, c := range files {
-		e := edit{path: strings.Split(p, "/"), mode: 0o100644}
+		e := edit{path: p, mode: 0o100644}
 		if c != "" {
 			b, err := writeBlob(w.s, []byte(c))
 			if err != nil {
