@@ -27,11 +27,16 @@ const (
 
 // File is the configuration document as written by the user.
 type File struct {
-	APIVersion string  `json:"apiVersion"`
-	Kind       string  `json:"kind"`
-	Cluster    string  `json:"cluster"`
-	Git        Git     `json:"git"`
-	Overlay    Overlay `json:"overlay"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Cluster    string `json:"cluster"`
+	// Shard names this file's part of a cluster sharded across several
+	// driftback Deployments (docs/sharding.md): its Lease is
+	// driftback-<cluster>-<shard> and its default git.path
+	// clusters/<cluster>/driftback-<shard>. Empty: not sharded.
+	Shard   string  `json:"shard"`
+	Git     Git     `json:"git"`
+	Overlay Overlay `json:"overlay"`
 	// GitOpsManagers are the field managers that apply Git's content; fields
 	// they applied that the base holds are not written. Nil:
 	// capture.DefaultGitOpsManagers; an empty list turns the filter off.
@@ -213,14 +218,20 @@ func (f File) validate() (*Config, error) {
 	if f.Git.BaseBranch == "" {
 		f.Git.BaseBranch = "main"
 	}
+	if f.Shard != "" && !isDNSLabel(f.Shard) {
+		return nil, fmt.Errorf("shard: %q is not allowed: use lower-case letters, digits and '-' (at most 63), such as databases", f.Shard)
+	}
 	if f.Git.Path == "" {
-		f.Git.Path = "clusters/" + f.Cluster + "/driftback"
+		f.Git.Path = defaultPath(f.Cluster, f.Shard)
 	}
 	clean, err := gitsync.CleanDir(f.Git.Path)
 	if err != nil {
 		return nil, fmt.Errorf("git.path: %w", err)
 	}
 	f.Git.Path = clean
+	if err := checkNotSelf(f.Git.Path, f.Overlay.Resources); err != nil {
+		return nil, err
+	}
 	if err := gitsync.CheckBranchName(f.Git.Branch); err != nil {
 		return nil, fmt.Errorf("git.branch: %w", err)
 	}

@@ -24,6 +24,9 @@ func (c *Config) Override(o Overrides) error {
 	}
 	if o.Path != "" {
 		c.Git.Path = o.Path
+		if err := checkNotSelf(c.Git.Path, c.Overlay.Resources); err != nil {
+			return fmt.Errorf("--path: %w", err)
+		}
 	}
 	if o.Branch != "" {
 		c.Git.Branch = o.Branch
