@@ -39,7 +39,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, or json (one object per line, as Flux logs)")
 	root.AddCommand(newSnapshotCmd(g), newRunCmd(g), newRestoreCmd(g), newDrillCmd(g), newVersionCmd())
 	root.AddCommand(newSummaryCmd())
-	root.AddCommand(newDiscoverCmd(g), newRBACCmd(g))
+	root.AddCommand(newDiscoverCmd(g), newRBACCmd(g), newShardsCmd())
 	return root
 }
 

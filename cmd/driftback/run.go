@@ -133,6 +133,10 @@ keeps going. See docs/run.md.`,
 			// flushes its last changes before it hands over the Lease.
 			leCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
 			defer stopElection()
+			if election.opts.Name == "" {
+				// One Lease per Deployment: a shard's is driftback-<cluster>-<shard>.
+				election.opts.Name = cfg.LeaseName()
+			}
 			if err := lead.Campaign(leCtx, rc, cfg.Cluster, election.opts, ctl.Trigger); err != nil {
 				return err
 			}
