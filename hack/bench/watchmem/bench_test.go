@@ -200,7 +200,10 @@ rules:
 	}
 	var logs bytes.Buffer
 	cmd := exec.Command(driftback, "run", "--kubeconfig", kubeconfig, "--config", cfgPath, "--repo", url,
-		"--metrics-addr", "127.0.0.1:0", "--debounce", "1s")
+		"--metrics-addr", "127.0.0.1:0", "--debounce", "1s",
+		// The first commit must hold every object: on loaded shared cores a
+		// large list can outlast the default minute.
+		"--sync-timeout", "20m")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
