@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/driftback/driftback/capture"
@@ -16,15 +17,20 @@ import (
 // each object arrives, so memory follows what is kept in Git rather than the
 // size of the objects watched, and every rule (presets, managedFields
 // pruning) sees the whole object once.
+//
+// It keeps only name, namespace and resourceVersion, what the informer
+// needs to key and resume, behind metav1.Object (meta_object.go): an
+// embedded metav1.ObjectMeta and TypeMeta cost about 270 bytes per object,
+// more than many captures.
 type Captured struct {
-	metav1.TypeMeta
-	// ObjectMeta holds only name, namespace and resourceVersion: what the
-	// informer needs to key and resume.
-	metav1.ObjectMeta
+	name, namespace, resourceVersion string
 	// Capture is nil when the rules keep nothing of the object (no rule
 	// matches, a controller-owned child, nothing at the selected paths).
 	Capture *capture.Capture
 }
+
+// GetObjectKind is empty: the kind is the informer's.
+func (c *Captured) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 
 // DeepCopyObject copies the key; the capture is shared because nothing
 // mutates a capture after Build.
@@ -61,9 +67,7 @@ func transform(rules []capture.Rule, res Resource) cache.TransformFunc {
 }
 
 func newCaptured(rules []capture.Rule, u *unstructured.Unstructured) *Captured {
-	// TypeMeta stays empty: the kind is the informer's, and per-object
-	// copies of it would cost memory for nothing.
-	c := &Captured{ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}}
+	c := &Captured{name: u.GetName(), namespace: u.GetNamespace(), resourceVersion: u.GetResourceVersion()}
 	if cp, ok := capture.Build(rules, u); ok {
 		c.Capture = &cp
 	}

@@ -3,9 +3,11 @@ package live
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/driftback/driftback/capture"
 )
@@ -56,8 +58,8 @@ func TestTransformKeepsOnlyTheCapture(t *testing.T) {
 			if !ok {
 				t.Fatalf("transform returned %T", out)
 			}
-			if c.Name != tt.wantName || c.ResourceVersion == "" {
-				t.Errorf("key = %s rv %q", c.Name, c.ResourceVersion)
+			if c.GetName() != tt.wantName || c.GetResourceVersion() == "" {
+				t.Errorf("key = %s rv %q", c.GetName(), c.GetResourceVersion())
 			}
 			if (c.Capture == nil) != tt.wantNil {
 				t.Fatalf("capture = %+v, want nil: %v", c.Capture, tt.wantNil)
@@ -83,5 +85,32 @@ func TestTransformKeepsOnlyTheCapture(t *testing.T) {
 				t.Errorf("transform is not idempotent: %v, %v", again, err)
 			}
 		})
+	}
+}
+
+// The informer keys and resumes its cache through meta.Accessor: a Captured
+// must answer with the object's namespace, name and resourceVersion.
+func TestCapturedKeysTheCache(t *testing.T) {
+	res := Resource{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Kind: "ConfigMap"}
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "cm", "namespace": "apps", "resourceVersion": "42"}}}
+	out, err := transform(nil, res)(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := cache.MetaNamespaceKeyFunc(out)
+	if err != nil || key != "apps/cm" {
+		t.Errorf("key = %q, %v; want apps/cm", key, err)
+	}
+	m, err := meta.Accessor(out)
+	if err != nil || m.GetResourceVersion() != "42" {
+		t.Errorf("resourceVersion = %v, %v; want 42", m, err)
+	}
+	store := cache.NewStore(cache.DeletionHandlingMetaNamespaceKeyFunc)
+	if err := store.Add(out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := store.GetByKey("apps/cm"); !ok {
+		t.Error("the store does not find the capture by its key")
 	}
 }
