@@ -68,6 +68,11 @@ type pending struct {
 // diffWhole compares the whole content of Dir with the loaded state.
 func (d *dirState) diffWhole(files map[string][]byte) ([]pending, error) {
 	var out []pending
+	if len(d.files) == 0 {
+		// A first commit adds every file: one allocation, not a doubling
+		// slice that holds up to twice 100,000 entries while it grows.
+		out = make([]pending, 0, len(files))
+	}
 	for p, content := range files {
 		s := contentSum(content)
 		fs, ok := d.files[p]
