@@ -122,7 +122,7 @@ func hasFieldsBeyondIdentity(o map[string]any) bool {
 // paths the matching rules name, unless one of them keeps the whole object.
 func Build(rules []Rule, u *unstructured.Unstructured) (Capture, bool) {
 	ref := RefOf(u)
-	c := Capture{Ref: ref, Mode: ModePatch, Object: identity(ref)}
+	c := Capture{Ref: ref, Mode: ModePatch, Object: identity(ref, u.GetAPIVersion())}
 	var matched []Rule
 	for _, r := range rules {
 		if r.Match.MatchesKind(ref.Group, ref.Kind) && r.MatchesObject(u) {
@@ -260,12 +260,27 @@ func dropToolMetadata(sel map[string]any) {
 	dropToolLabels(md)
 }
 
-func identity(ref ObjectRef) map[string]any {
+// apiVersion is the object's own string, kept when it spells ref's group
+// and version: a watcher sets one string for all objects of a resource, and
+// a string made per capture would be a copy each.
+func identity(ref ObjectRef, apiVersion string) map[string]any {
 	md := map[string]any{"name": ref.Name}
 	if ref.Namespace != "" {
 		md["namespace"] = ref.Namespace
 	}
-	return map[string]any{"apiVersion": ref.APIVersion(), "kind": ref.Kind, "metadata": md}
+	if !spellsGroupVersion(apiVersion, ref.Group, ref.Version) {
+		apiVersion = ref.APIVersion()
+	}
+	return map[string]any{"apiVersion": apiVersion, "kind": ref.Kind, "metadata": md}
+}
+
+// spellsGroupVersion reports whether s is group/version (version alone for
+// the core group), without building that string.
+func spellsGroupVersion(s, group, version string) bool {
+	if group == "" {
+		return s == version
+	}
+	return len(s) == len(group)+1+len(version) && strings.HasPrefix(s, group) && s[len(group)] == '/' && strings.HasSuffix(s, version)
 }
 
 // droppedMetadata are the fields of a live object that must not be recreated

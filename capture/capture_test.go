@@ -162,3 +162,29 @@ func TestBuildMergesRules(t *testing.T) {
 		t.Errorf("merged capture lacks a part: %+v", c)
 	}
 }
+
+func TestSpellsGroupVersion(t *testing.T) {
+	tests := []struct {
+		s, group, version string
+		want              bool
+	}{
+		{"v1", "", "v1", true},
+		{"apps/v1", "apps", "v1", true},
+		{"s3.aws.upbound.io/v1beta1", "s3.aws.upbound.io", "v1beta1", true},
+		{"apps/v1", "", "v1", false},
+		{"v1", "apps", "v1", false},
+		{"apps/v2", "apps", "v1", false},
+		{"appsXv1", "apps", "v1", false},
+		{"batch/v1", "apps", "v1", false},
+	}
+	for _, tt := range tests {
+		if got := spellsGroupVersion(tt.s, tt.group, tt.version); got != tt.want {
+			t.Errorf("spellsGroupVersion(%q, %q, %q) = %v, want %v", tt.s, tt.group, tt.version, got, tt.want)
+		}
+		// Whatever the object's string, the capture's apiVersion is the ref's.
+		ref := ObjectRef{Group: tt.group, Version: tt.version, Kind: "K", Name: "n"}
+		if got := identity(ref, tt.s)["apiVersion"]; got != ref.APIVersion() {
+			t.Errorf("identity(%+v, %q) apiVersion = %v, want %s", ref, tt.s, got, ref.APIVersion())
+		}
+	}
+}

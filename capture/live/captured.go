@@ -43,6 +43,9 @@ func (c *Captured) DeepCopyObject() runtime.Object {
 // idempotent: objects already in the cache may pass through it again.
 func transform(rules []capture.Rule, res Resource) cache.TransformFunc {
 	gvk := res.GVR.GroupVersion().WithKind(res.Kind)
+	// One string for every object of the resource: each capture keeps its
+	// apiVersion, and a string made per object would be a copy each.
+	apiVersion := gvk.GroupVersion().String()
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *Captured:
@@ -50,15 +53,14 @@ func transform(rules []capture.Rule, res Resource) cache.TransformFunc {
 		case *unstructured.Unstructured:
 			// The dynamic client fills apiVersion and kind; set them anyway
 			// so a capture is always named after the resource watched.
-			o.SetGroupVersionKind(gvk)
+			o.Object["apiVersion"], o.Object["kind"] = apiVersion, gvk.Kind
 			return newCaptured(rules, o), nil
 		case *metav1.PartialObjectMetadata:
 			md, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&o.ObjectMeta)
 			if err != nil {
 				return nil, fmt.Errorf("convert metadata of %s %s/%s: %w", res.GVR, o.Namespace, o.Name, err)
 			}
-			u := &unstructured.Unstructured{Object: map[string]any{"metadata": md}}
-			u.SetGroupVersionKind(gvk)
+			u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": gvk.Kind, "metadata": md}}
 			return newCaptured(rules, u), nil
 		default:
 			return nil, fmt.Errorf("watch %s: unexpected object %T", res.GVR, obj)

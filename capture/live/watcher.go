@@ -249,6 +249,8 @@ func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 	defer w.mu.Unlock()
 	var out []capture.Capture
 	var unlisted []Unlisted
+	var lists [][]any
+	n := 0
 	for _, k := range w.kinds {
 		if !k.synced() {
 			k.mu.Lock()
@@ -256,7 +258,17 @@ func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 			k.mu.Unlock()
 			continue
 		}
-		for _, obj := range k.informer.GetStore().List() {
+		l := k.informer.GetStore().List()
+		lists = append(lists, l)
+		n += len(l)
+	}
+	// One allocation at the final size: grown by appending, 50,000
+	// captures leave three times their size behind in copies.
+	if n > 0 {
+		out = make([]capture.Capture, 0, n)
+	}
+	for _, l := range lists {
+		for _, obj := range l {
 			if c := capturedOf(obj); c != nil && c.Capture != nil {
 				out = append(out, *c.Capture)
 			}
