@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,4 +150,36 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPublished("the second bucket", func(c []capture.Capture) bool { return len(c) == 2 })
+}
+
+// TestInitialListIsNoChange: the objects of a resource's initial list are
+// published once it synced; their add notifications, which reach the
+// handler after the cache has them, must not ask for a second publish of
+// everything. A later add does. Notifications arrive in order, so when the
+// later add has been counted every initial one has been seen.
+func TestInitialListIsNoChange(t *testing.T) {
+	f := newFixture(t, bucket("a", "a-1"), bucket("b", "b-1"), bucket("c", "c-1"))
+	var changes atomic.Int32
+	w := f.cl.NewWatcher(crossplaneRules(t), func() { changes.Add(1) })
+	defer w.Stop()
+	ctx := t.Context()
+	if _, err := w.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitForSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.dyn.Resource(bucketGVR).Create(ctx, bucket("d", "d-1"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for changes.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	if got := changes.Load(); got != 1 {
+		t.Errorf("%d changes reported, want 1 (the bucket created after the initial list)", got)
+	}
+	if caps := w.Captures(); len(caps) != 4 {
+		t.Errorf("%d captures, want 4", len(caps))
+	}
 }

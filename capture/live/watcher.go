@@ -85,8 +85,10 @@ func (k *kindWatch) synced() bool {
 }
 
 // NewWatcher returns a watcher that calls onChange whenever a capture is
-// added, changed or removed. A change that leaves every capture equal (an
-// excluded, volatile field) does not call it.
+// added, changed or removed after its resource's initial list. A change that
+// leaves every capture equal (an excluded, volatile field) does not call it;
+// nor does the initial list: whoever starts a resource's watch (Reconcile
+// reports it) publishes once it has synced.
 func (c *Cluster) NewWatcher(rules []capture.Rule, onChange func()) *Watcher {
 	return &Watcher{cl: c, rules: rules, onChange: onChange, kinds: map[schema.GroupVersionResource]*kindWatch{}, unwatchable: map[schema.GroupVersionResource]bool{}}
 }
@@ -155,8 +157,17 @@ func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 	_ = k.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 		k.failed(err)
 	})
-	_, _ = k.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
+	_, _ = k.informer.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, isInInitialList bool) {
+			// The initial list is published once the resource has synced
+			// (Controller.Run, and the publish a rediscovery asks for
+			// waits for it). Its notifications reach this handler after
+			// the cache has them, often while that publish runs: counted
+			// as changes, they made a second publish of every object
+			// right after the first.
+			if isInInitialList {
+				return
+			}
 			if c := capturedOf(obj); c != nil && c.Capture != nil {
 				w.onChange()
 			}
