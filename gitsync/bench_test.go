@@ -80,7 +80,7 @@ func (br *benchRepo) commit(b *testing.B, c Content) plumbing.Hash {
 		p.root = pc.TreeHash
 	}
 	t := Target{Branch: "main", Dir: benchDir, AuthorName: "bench", AuthorEmail: "bench@localhost"}
-	h, _, err := br.r.build(p, t, c)
+	h, _, _, err := br.r.build(p, t, c)
 	if err != nil {
 		b.Fatal(err)
 	}

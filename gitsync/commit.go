@@ -12,12 +12,13 @@ import (
 )
 
 // build stores a commit whose tree is the plan's with Dir changed as content
-// says; ZeroHash when that changes nothing.
-func (r *Repo) build(p plan, t Target, content Content) (plumbing.Hash, []Change, error) {
+// says; ZeroHash when that changes nothing. dir is Dir's tree in the commit,
+// or in the plan's tree when nothing changed.
+func (r *Repo) build(p plan, t Target, content Content) (h plumbing.Hash, changes []Change, dir plumbing.Hash, err error) {
 	dirParts := strings.Split(t.Dir, "/")
 	dirEntry, ok, err := r.tw.lookup(p.root, dirParts)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
 	dirHash := plumbing.ZeroHash
 	if ok && dirEntry.Mode == filemode.Dir {
@@ -33,32 +34,32 @@ func (r *Repo) build(p plan, t Target, content Content) (plumbing.Hash, []Change
 		}
 	}
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
 	if len(pend) == 0 && !p.rederive {
-		return plumbing.ZeroHash, nil, nil
+		return plumbing.ZeroHash, nil, dirHash, nil
 	}
 	sortPending(pend)
 	newDir, blobs, err := commitDir(r.tw, dirHash, pend)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
 	st.record(dirHash, newDir, pend, blobs)
 	root, err := r.tw.apply(p.root, []edit{{path: t.Dir, hash: newDir, mode: filemode.Dir}})
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
-	changes, err := r.changes(pend)
+	changes, err = r.changes(pend)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
 	msg := defaultMessage(changes)
 	if content.Message != nil {
 		msg = content.Message(changes)
 	}
-	h, err := r.writeCommit(p, t, root, withTrailers(msg, t, p, content.Trailers))
+	h, err = r.writeCommit(p, t, root, withTrailers(msg, t, p, content.Trailers))
 	r.built++
-	return h, changes, err
+	return h, changes, newDir, err
 }
 
 func (r *Repo) changes(pend []pending) ([]Change, error) {

@@ -55,6 +55,12 @@ type Result struct {
 	Changes []Change
 	// Parent is the commit the new one was built on (zero for none).
 	Parent Hash
+	// Dir is the tree hash of Dir in the pushed commit, or in the parent
+	// when nothing changed (zero: no Dir). A writer that finds the same
+	// hash under its next parent (the DirHash method of the file system
+	// Prepare gets) knows the directory holds exactly what it wrote, and
+	// may hand an Update instead of the whole content.
+	Dir Hash
 	// Rederived is true when the side branch was rebuilt on a new base tip.
 	Rederived bool
 	// Attempts is the number of fetch-build-push rounds it took.

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -30,8 +31,11 @@ func (t treeFS) OutsideKey(dir string) (key string, ok bool) {
 	parts := strings.Split(dir, "/")
 	for i, part := range parts {
 		if tree == nil {
-			h.Write([]byte("\x00absent"))
-			break
+			// Nothing at this level: the same files outside dir as a
+			// level holding only dir's path (a branch before and after
+			// driftback's first commit).
+			h.Write([]byte{'/'})
+			continue
 		}
 		var next *object.Tree
 		for _, e := range tree.Entries {
@@ -61,4 +65,24 @@ func (t treeFS) OutsideKey(dir string) (key string, ok bool) {
 
 func validDir(dir string) bool {
 	return !strings.HasPrefix(dir, "../") && dir != ".."
+}
+
+// DirHash is the tree hash of directory dir in this tree (zero when there
+// is none): two trees with the same DirHash hold the same files under dir,
+// byte for byte. A writer compares it with the Dir of its last Result to
+// know the directory holds exactly what it wrote (an Update is then safe).
+// ok is false for a path that is not a clean relative directory.
+func (t treeFS) DirHash(dir string) (h Hash, ok bool) {
+	dir = path.Clean(dir)
+	if dir == "." || dir == "/" || !validDir(dir) || strings.HasPrefix(dir, "/") {
+		return "", false
+	}
+	if t.root == nil {
+		return "", true
+	}
+	e, err := t.root.FindEntry(dir)
+	if err != nil || e.Mode != filemode.Dir {
+		return "", true
+	}
+	return hashOf(e.Hash), true
 }

@@ -63,6 +63,11 @@ func TestOutsideKey(t *testing.T) {
 			}
 		})
 	}
+	// A branch before the directory's first commit holds the same files
+	// outside it as after: the same key.
+	if before, after := key(map[string]string{"apps/x.yaml": "x"}), key(map[string]string{"apps/x.yaml": "x", dir + "/p.yaml": "1"}); before != after {
+		t.Error("the key moved when only the directory was created")
+	}
 	// Everything is inside ".": no key.
 	fsys, _, _ := open(t, url).ReadBranch(context.Background(), "main")
 	if _, ok := fsys.(outsideKeyer).OutsideKey("."); ok {

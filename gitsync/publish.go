@@ -98,17 +98,17 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 	if err != nil {
 		return Result{}, callerError{err}
 	}
-	h, changes, err := r.build(p, t, content)
+	h, changes, dir, err := r.build(p, t, content)
 	if err != nil {
 		return Result{}, permanent(err)
 	}
 	if h.IsZero() {
-		return Result{Parent: hashOf(p.parent)}, nil
+		return Result{Parent: hashOf(p.parent), Dir: hashOf(dir)}, nil
 	}
 	// The branch moves from the tip this commit was built on (or, when
 	// re-derived, replaces it: the lease); zero creates it.
 	if err := r.pushPack(ctx, t.Branch, tips[t.Branch], h, r.written.take()); err != nil {
 		return Result{}, err
 	}
-	return Result{Commit: hashOf(h), Changes: changes, Parent: hashOf(p.parent), Rederived: p.rederive}, nil
+	return Result{Commit: hashOf(h), Changes: changes, Parent: hashOf(p.parent), Dir: hashOf(dir), Rederived: p.rederive}, nil
 }

@@ -32,7 +32,7 @@ func TestPushIsCompareAndSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.written.take()
-	mine, _, err := r.build(p, tg, Content{Files: map[string][]byte{"mine.yaml": []byte("1")}})
+	mine, _, _, err := r.build(p, tg, Content{Files: map[string][]byte{"mine.yaml": []byte("1")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,8 @@ package render
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"sort"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/overlay"
@@ -88,50 +85,15 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 		if i > 0 && sorted[i-1].Ref == c.Ref {
 			return nil, nil, fmt.Errorf("render: %s captured twice", c.Ref)
 		}
-		rel := overlay.FileName(c.Ref)
-		hdr := overlay.NameHeader(c.Ref.Name)
-		patchObj := withoutBase(c, l.Base)
-		whole := c.Object
-		if c.Mode == capture.ModeAuto {
-			whole = c.Whole
+		res, pat, err := files.object(c, l)
+		if err != nil {
+			return nil, nil, err
 		}
-		switch {
-		case c.Mode == capture.ModeObject, c.Mode == capture.ModeAuto && whole != nil && !inBase(l.Base, c.Ref):
-			obj, ok := l.Flux.whole(whole)
-			if !ok {
-				// Flux would rename it: a second cloud resource. Kept, not applied.
-				if err := files.add(path.Join(overlay.UnmatchedDir, rel), whole, hdr, c.Ref); err != nil {
-					return nil, nil, err
-				}
-				break
-			}
-			if err := files.add(path.Join(overlay.ResourcesDir, rel), obj, hdr, c.Ref); err != nil {
-				return nil, nil, err
-			}
-			k.Resources = append(k.Resources, path.Join(overlay.ResourcesDir, rel))
-		case hasPatchFields(patchObj):
-			obj, inBase := patchFor(c.Ref, patchObj, l.Base)
-			if !inBase {
-				if err := files.add(path.Join(overlay.UnmatchedDir, rel), obj, hdr, c.Ref); err != nil {
-					return nil, nil, err
-				}
-				break
-			}
-			if err := files.add(path.Join(overlay.PatchesDir, rel), obj, hdr, c.Ref); err != nil {
-				return nil, nil, err
-			}
-			k.Patches = append(k.Patches, patch{Path: path.Join(overlay.PatchesDir, rel)})
+		if res != "" {
+			k.Resources = append(k.Resources, res)
 		}
-		if len(c.Status) > 0 {
-			s := map[string]any{
-				"apiVersion": c.Ref.APIVersion(),
-				"kind":       c.Ref.Kind,
-				"metadata":   identityMetadata(c.Ref),
-				"status":     c.Status,
-			}
-			if err := files.add(path.Join(overlay.StatusDir, rel), s, hdr, c.Ref); err != nil {
-				return nil, nil, err
-			}
+		if pat != "" {
+			k.Patches = append(k.Patches, patch{Path: pat})
 		}
 	}
 	skipped := files.marshal(t)
@@ -140,16 +102,16 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 		k.Resources = slices.DeleteFunc(k.Resources, func(p string) bool { return isObjectFile(p) && t[p] == nil })
 		k.Patches = slices.DeleteFunc(k.Patches, func(p patch) bool { return t[p.Path] == nil })
 	}
-	kb, err := yaml.Marshal(k)
+	kb, err := kustomizationBytes(k)
 	if err != nil {
-		return nil, nil, fmt.Errorf("render %s: %w", overlay.KustomizationFile, err)
+		return nil, nil, err
 	}
-	t[overlay.KustomizationFile] = append([]byte(header), kb...)
-	mb, err := yaml.Marshal(overlay.NewMeta(l.Cluster, l.ClusterUID))
+	t[overlay.KustomizationFile] = kb
+	mb, err := MetaFile(l)
 	if err != nil {
-		return nil, nil, fmt.Errorf("render %s: %w", overlay.MetaFile, err)
+		return nil, nil, err
 	}
-	t[overlay.MetaFile] = append([]byte(header), mb...)
+	t[overlay.MetaFile] = mb
 	return t, skipped, nil
 }
 

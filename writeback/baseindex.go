@@ -28,24 +28,30 @@ type baseCache struct {
 	builds int
 }
 
-func (c *baseCache) index(parent fs.FS, dir string, resources []string, flux render.FluxTransform) (*render.BaseIndex, error) {
-	key, ok := "", false
-	if k, isKeyer := parent.(outsideKeyer); isKeyer && resourcesOutside(dir, resources) {
+// index returns the base index for parent, and the key it is kept under
+// (ok false: the index cannot be keyed and is built every time). An overlay
+// with no resources has no base: its key is constant, whatever else the
+// repository holds (other clusters' directories on a shared branch).
+func (c *baseCache) index(parent fs.FS, dir string, resources []string, flux render.FluxTransform) (idx *render.BaseIndex, key string, ok bool, err error) {
+	switch k, isKeyer := parent.(outsideKeyer); {
+	case len(resources) == 0:
+		key, ok = "no base", true
+	case isKeyer && resourcesOutside(dir, resources):
 		key, ok = k.OutsideKey(dir)
 	}
 	if ok && c.idx != nil && key == c.key {
-		return c.idx, nil
+		return c.idx, key, true, nil
 	}
-	idx, err := render.IndexBaseFor(parent, dir, resources, flux)
+	idx, err = render.IndexBaseFor(parent, dir, resources, flux)
 	c.builds++
 	if err != nil {
 		c.key, c.idx = "", nil
-		return nil, err
+		return nil, "", false, err
 	}
 	if ok {
 		c.key, c.idx = key, idx
 	}
-	return idx, nil
+	return idx, key, ok, nil
 }
 
 // resourcesOutside reports whether every resource of the overlay lies

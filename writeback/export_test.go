@@ -2,3 +2,6 @@ package writeback
 
 // BaseBuilds is how many times the writer indexed the base with krusty.
 func (w *Writer) BaseBuilds() int { return w.base.builds }
+
+// Paths is how many prepares took the incremental and the full path.
+func (w *Writer) Paths() (incremental, full int) { return w.paths.incremental, w.paths.full }

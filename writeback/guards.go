@@ -82,14 +82,21 @@ func CheckShrink(parent fs.FS, dir string, tree render.Tree, maxShare float64) e
 			gone = append(gone, k)
 		}
 	}
-	if len(old) == 0 || len(gone) == 0 {
+	return checkShrink(dir, len(old), len(now), gone, maxShare)
+}
+
+// checkShrink is CheckShrink's rule over counts: old objects recorded, now
+// objects in the commit, gone the keys (overlay.ObjectKeys) of those it
+// drops. The incremental publish knows them without reading the tree.
+func checkShrink(dir string, old, now int, gone []string, maxShare float64) error {
+	if old == 0 || len(gone) == 0 {
 		return nil
 	}
-	share := float64(len(gone)) / float64(len(old))
-	if len(now) == 0 || share > maxShare {
+	share := float64(len(gone)) / float64(old)
+	if now == 0 || share > maxShare {
 		sort.Strings(gone)
 		return fmt.Errorf("%w: this commit would drop %d of the %d objects recorded in %s (%.0f%%, limit %.0f%%), e.g. %s; if they are really gone, run again with --allow-deletions",
-			ErrGuard, len(gone), len(old), dir, share*100, maxShare*100, gone[0])
+			ErrGuard, len(gone), old, dir, share*100, maxShare*100, gone[0])
 	}
 	return nil
 }

@@ -62,7 +62,11 @@ func RecentPeak(h gitsync.History, dir string, since time.Time, counts map[gitsy
 // recorded within the window (peak), each of those commits having stayed
 // under the per-commit limit.
 func CheckWindow(peak Peak, dir string, tree render.Tree, window time.Duration, maxShare float64) error {
-	now := len(overlay.ObjectKeys(tree.Paths()))
+	return checkWindow(peak, dir, len(overlay.ObjectKeys(tree.Paths())), window, maxShare)
+}
+
+// checkWindow is CheckWindow over the count of objects the commit holds.
+func checkWindow(peak Peak, dir string, now int, window time.Duration, maxShare float64) error {
 	gone := peak.Objects - now
 	if peak.Objects == 0 || gone <= 0 {
 		return nil

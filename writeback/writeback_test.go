@@ -3,10 +3,13 @@ package writeback_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -133,8 +136,12 @@ type fakeRepo struct {
 	// unverified fails ReadBranchVerified.
 	unverified error
 	// keyed hands prepare a parent that names its content outside a
-	// directory, as gitsync's parents do.
-	keyed bool
+	// directory, as gitsync's parents do; hashed also names the
+	// directory's content (DirHash) and the result's Dir, and takes
+	// Updates.
+	keyed, hashed bool
+	// updates counts the publishes handed as an Update.
+	updates int
 }
 
 func (r *fakeRepo) Publish(_ context.Context, t gitsync.Target, prepare gitsync.Prepare) (gitsync.Result, error) {
@@ -145,7 +152,10 @@ func (r *fakeRepo) Publish(_ context.Context, t gitsync.Target, prepare gitsync.
 		parent = fstest.MapFS{}
 	}
 	var prep fs.FS = parent
-	if r.keyed {
+	switch {
+	case r.hashed:
+		prep = hashedFS{keyedFS{parent}}
+	case r.keyed:
 		prep = keyedFS{parent}
 	}
 	c, err := prepare(prep)
@@ -154,16 +164,60 @@ func (r *fakeRepo) Publish(_ context.Context, t gitsync.Target, prepare gitsync.
 	}
 	next := fstest.MapFS{}
 	for p, f := range parent {
-		if !strings.HasPrefix(p, t.Dir+"/") {
+		if !strings.HasPrefix(p, t.Dir+"/") || c.Update != nil {
 			next[p] = f
+		}
+	}
+	if c.Update != nil {
+		r.updates++
+		for _, p := range c.Update.Removed {
+			if _, both := c.Update.Changed[p]; both {
+				return gitsync.Result{}, fmt.Errorf("update: %q is both changed and removed", p)
+			}
+			delete(next, t.Dir+"/"+p)
+		}
+		for p, b := range c.Update.Changed {
+			next[t.Dir+"/"+p] = &fstest.MapFile{Data: b}
 		}
 	}
 	for p, b := range c.Files {
 		next[t.Dir+"/"+p] = &fstest.MapFile{Data: b}
 	}
+	res := gitsync.Result{}
+	if r.hashed {
+		res.Dir = dirHash(next, t.Dir)
+		if res.Dir == dirHash(parent, t.Dir) {
+			return res, nil // nothing changed: no commit, as gitsync
+		}
+	}
 	r.branch = next
 	r.commits++
-	return gitsync.Result{Commit: gitsync.Hash(fmt.Sprintf("%040d", r.commits))}, nil
+	res.Commit = gitsync.Hash(fmt.Sprintf("%040d", r.commits))
+	return res, nil
+}
+
+// hashedFS names the content of a directory as gitsync's parent does
+// (gitsync.treeFS.DirHash).
+type hashedFS struct{ keyedFS }
+
+func (h hashedFS) DirHash(d string) (gitsync.Hash, bool) { return dirHash(h.MapFS, d), true }
+
+func dirHash(fsys fstest.MapFS, d string) gitsync.Hash {
+	var names []string
+	for p := range fsys {
+		if strings.HasPrefix(p, d+"/") {
+			names = append(names, p)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, p := range names {
+		fmt.Fprintf(h, "%s\x00%x\x00", p, sha256.Sum256(fsys[p].Data))
+	}
+	return gitsync.Hash(hex.EncodeToString(h.Sum(nil)))
 }
 
 func (r *fakeRepo) ReadBranch(context.Context, string) (fs.FS, gitsync.Hash, error) {

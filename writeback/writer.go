@@ -82,6 +82,12 @@ type Writer struct {
 	// base is the last base index, kept while the repository outside the
 	// overlay's directory is unchanged (baseindex.go).
 	base baseCache
+	// inc is what the last publish wrote, object by object, for the next
+	// one to render and hand gitsync only what changed (incremental.go);
+	// nil: the next publish takes the full path.
+	inc *incState
+	// paths counts the prepares by path taken, for tests and benchmarks.
+	paths struct{ incremental, full int }
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -111,9 +117,24 @@ func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds
 	for _, k := range carryKinds {
 		carry[k] = true
 	}
+	// done records what the last prepare wrote once it is pushed: only
+	// the prepare of the attempt that landed counts.
+	var done func(gitsync.Result)
 	res, err := w.repo.Publish(ctx, target, func(parent fs.FS) (gitsync.Content, error) {
-		return w.prepare(parent, caps, carry)
+		c, d, err := w.prepare(parent, caps, carry)
+		done = d
+		return c, err
 	})
+	switch {
+	case err != nil:
+		// The branch may or may not hold the commit (a push can land
+		// and still report an error): the next parent's directory hash
+		// tells (incState.dir), nothing to do here.
+	case done != nil:
+		done(res)
+	default:
+		w.inc = nil
+	}
 	if err == nil && w.opts.AllowDeletions {
 		slog.Warn("--allow-deletions used for this publish; the mass-deletion guard is armed again")
 		w.opts.AllowDeletions = false
@@ -122,18 +143,38 @@ func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds
 }
 
 // prepare is gitsync's callback: it runs on each parent the commit may land
-// on (again after a lost race), so the guards see the branch as it is.
-func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]bool) (gitsync.Content, error) {
+// on (again after a lost race), so the guards see the branch as it is. It
+// takes the incremental path when the parent's directory is the one this
+// writer last wrote (incremental.go), the full path otherwise; done, when
+// set, records what was written once it is pushed.
+func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]bool) (c gitsync.Content, done func(gitsync.Result), err error) {
 	cfg, dir := w.cfg, w.cfg.Git.Path
 	if err := CheckIdentity(parent, dir, w.uid, w.opts.Adopt); err != nil {
-		return gitsync.Content{}, &refusal{RefusedIdentity, err}
+		return gitsync.Content{}, nil, &refusal{RefusedIdentity, err}
 	}
 	flux := render.FluxTransform{TargetNamespace: cfg.Overlay.Flux.TargetNamespace, NamePrefix: cfg.Overlay.Flux.NamePrefix, NameSuffix: cfg.Overlay.Flux.NameSuffix}
-	base, err := w.base.index(parent, dir, cfg.Overlay.Resources, flux)
+	base, baseKey, keyed, err := w.base.index(parent, dir, cfg.Overlay.Resources, flux)
 	if err != nil {
-		return gitsync.Content{}, err
+		return gitsync.Content{}, nil, err
 	}
 	layout := render.Layout{Cluster: cfg.Cluster, ClusterUID: w.uid, Resources: cfg.Overlay.Resources, Base: base, Flux: flux}
+	key := ""
+	if keyed {
+		key = layoutKey(layout, baseKey)
+	}
+	if c, done, ok, err := w.prepareIncremental(parent, caps, carry, layout, key); ok || err != nil {
+		w.paths.incremental++
+		return c, done, err
+	}
+	w.paths.full++
+	return w.prepareFull(parent, caps, carry, layout, key)
+}
+
+// prepareFull renders every capture, carries and encrypts, runs the guards
+// over the whole tree and verifies it with krusty: the reference the
+// incremental path must always agree with.
+func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[string]bool, layout render.Layout, key string) (gitsync.Content, func(gitsync.Result), error) {
+	dir := w.cfg.Git.Path
 	renderSkipping := func(skip map[int]bool) (render.Tree, []render.Skipped, error) {
 		kept := caps
 		var left []capture.ObjectRef
@@ -167,10 +208,38 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 	}
 	tree, skipped, err := renderSkipping(nil)
 	if err != nil {
-		return gitsync.Content{}, err
+		return gitsync.Content{}, nil, err
 	}
-	deletions := []error{CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare)}
-	if err := w.checkWindow(parent, dir, tree); err != nil {
+	now := len(overlay.ObjectKeys(tree.Paths()))
+	trailers, err := w.deletionGuards(parent, dir, now, CheckShrink(parent, dir, tree, w.opts.MaxDeleteShare))
+	if err != nil {
+		return gitsync.Content{}, nil, err
+	}
+	verify := func(t render.Tree) error { return render.Verify(parent, dir, t) }
+	if verify(tree) != nil {
+		// Find the objects whose files break the build; commit the others.
+		tree, skipped, err = buildIsolated(caps, changedObjects(parent, dir, caps, tree), renderSkipping, verify)
+		if err != nil {
+			return gitsync.Content{}, nil, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
+		}
+	}
+	w.warnUnmatched(countUnder(tree, overlay.UnmatchedDir))
+	warnSkipped(skipped)
+	w.warnWithheld(caps)
+	w.skipped = len(skipped)
+	var done func(gitsync.Result)
+	if st := newIncState(parent, dir, key, caps, tree, len(carry) == 0 && len(skipped) == 0); st != nil {
+		done = func(res gitsync.Result) { w.keep(st, res) }
+	}
+	return gitsync.Content{Files: tree, Trailers: trailers, Message: w.message()}, done, nil
+}
+
+// deletionGuards runs the mass-deletion guards on a commit holding now
+// objects (shrink is CheckShrink's verdict): a refusal, or with
+// --allow-deletions the trailer that confirms the deletions.
+func (w *Writer) deletionGuards(parent fs.FS, dir string, now int, shrink error) ([][2]string, error) {
+	deletions := []error{shrink}
+	if err := w.checkWindow(parent, dir, now); err != nil {
 		deletions = append(deletions, err)
 	}
 	var trailers [][2]string
@@ -178,36 +247,32 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 		switch {
 		case err == nil:
 		case !errors.Is(err, ErrGuard):
-			return gitsync.Content{}, err
+			return nil, err
 		case !w.opts.AllowDeletions:
-			return gitsync.Content{}, &refusal{RefusedMassDeletion, err}
+			return nil, &refusal{RefusedMassDeletion, err}
 		case trailers == nil:
 			// Confirmed: the window guard counts from this commit on.
 			trailers = [][2]string{{TrailerDeletionsConfirmed, "--allow-deletions"}}
 		}
 	}
-	verify := func(t render.Tree) error { return render.Verify(parent, dir, t) }
-	if verify(tree) != nil {
-		// Find the objects whose files break the build; commit the others.
-		tree, skipped, err = buildIsolated(caps, changedObjects(parent, dir, caps, tree), renderSkipping, verify)
-		if err != nil {
-			return gitsync.Content{}, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
-		}
-	}
-	if n := countUnder(tree, overlay.UnmatchedDir); n > 0 {
+	return trailers, nil
+}
+
+func (w *Writer) warnUnmatched(n int) {
+	if n > 0 {
 		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
-			"objects", n, "dir", path.Join(dir, overlay.UnmatchedDir))
+			"objects", n, "dir", path.Join(w.cfg.Git.Path, overlay.UnmatchedDir))
 	}
-	warnSkipped(skipped)
-	w.warnWithheld(caps)
-	w.skipped = len(skipped)
-	msg := w.opts.Message
-	return gitsync.Content{Files: tree, Trailers: trailers, Message: func(ch []gitsync.Change) string { return commitMessage(msg, cfg.Cluster, ch) }}, nil
+}
+
+func (w *Writer) message() func([]gitsync.Change) string {
+	msg, cluster := w.opts.Message, w.cfg.Cluster
+	return func(ch []gitsync.Change) string { return commitMessage(msg, cluster, ch) }
 }
 
 // checkWindow runs CheckWindow against the branch's history, when the
 // window is on and the parent carries its history (gitsync's does).
-func (w *Writer) checkWindow(parent fs.FS, dir string, tree render.Tree) error {
+func (w *Writer) checkWindow(parent fs.FS, dir string, now int) error {
 	g := w.cfg.Deletions
 	h, ok := parent.(gitsync.History)
 	if g.Window <= 0 || !ok {
@@ -220,7 +285,7 @@ func (w *Writer) checkWindow(parent fs.FS, dir string, tree render.Tree) error {
 	if err != nil {
 		return err
 	}
-	return CheckWindow(peak, dir, tree, g.Window, g.MaxShareInWindow)
+	return checkWindow(peak, dir, now, g.Window, g.MaxShareInWindow)
 }
 
 // Target is where and how the overlay is committed.

@@ -1,0 +1,95 @@
+package writeback
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+
+	"github.com/driftback/driftback/capture"
+)
+
+// A capture's fingerprint says whether it changed since the last publish,
+// so only changed captures are rendered again (render is pure per object:
+// same capture and layout, same bytes). It is a keyed 64-bit hash (a seed
+// drawn at start, unknown to whoever writes the cluster's objects) walked
+// over the decoded values, with no encoding and no allocation: a map is the
+// sum of its entries' hashes, so key order does not matter. Two different
+// captures share a fingerprint with probability 2⁻⁶⁴; a value of a type
+// the walk does not know is hashed through its printed form.
+var (
+	fpSeed  = maphash.MakeSeed()
+	fpOther = maphash.MakeSeed()
+)
+
+const (
+	tagNil uint64 = iota + 1
+	tagTrue
+	tagFalse
+	tagString
+	tagInt
+	tagFloat
+	tagMap
+	tagList
+	tagOther
+)
+
+func mix(a, b uint64) uint64 { return maphash.Comparable(fpSeed, [2]uint64{a, b}) }
+
+func fingerprint(c *capture.Capture) uint64 {
+	r := c.Ref
+	h := mix(tagString, maphash.String(fpSeed, r.Group+"\x00"+r.Version+"\x00"+r.Kind+"\x00"+r.Namespace+"\x00"+r.Name+"\x00"+string(c.Mode)))
+	h = mix(h, hashValue(c.Object))
+	h = mix(h, hashValue(c.Applied))
+	h = mix(h, hashValue(c.Whole))
+	h = mix(h, hashValue(c.Status))
+	for _, k := range c.EncryptKeys {
+		h = mix(h, maphash.String(fpSeed, k))
+	}
+	return h
+}
+
+func hashValue(v any) uint64 {
+	switch v := v.(type) {
+	case nil:
+		return tagNil
+	case map[string]any:
+		if v == nil {
+			return tagNil
+		}
+		var sum uint64
+		for k, e := range v {
+			sum += mix(maphash.String(fpSeed, k), hashValue(e))
+		}
+		return mix(tagMap, sum)
+	case []any:
+		if v == nil {
+			return tagNil // null, as a nil map
+		}
+		h := mix(tagList, uint64(len(v)))
+		for _, e := range v {
+			h = mix(h, hashValue(e))
+		}
+		return h
+	case string:
+		return mix(tagString, maphash.String(fpSeed, v))
+	case bool:
+		if v {
+			return tagTrue
+		}
+		return tagFalse
+	case int64:
+		return mix(tagInt, uint64(v))
+	case int:
+		return mix(tagInt, uint64(v))
+	case int32:
+		return mix(tagInt, uint64(v))
+	case float64:
+		return mix(tagFloat, math.Float64bits(v))
+	default:
+		return mix(tagOther, maphash.String(fpOther, fmt.Sprintf("%T\x00%#v", v, v)))
+	}
+}
+
+// fileSum is a keyed hash of a file's bytes, to tell a re-rendered file
+// that did not change from one that did.
+func fileSum(b []byte) uint64 { return maphash.Bytes(fpSeed, b) }

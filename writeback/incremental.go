@@ -1,0 +1,380 @@
+package writeback
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
+	"github.com/driftback/driftback/render"
+)
+
+// The incremental publish (issue 15: every commit costs what changed, not
+// the cluster's size). After a publish, the writer keeps per object the
+// fingerprint of its capture and the paths and hashes of the files it
+// rendered (not the bytes), and the tree hash of the directory it left in
+// Git (gitsync.Result.Dir). The next publish takes the incremental path
+// only when everything the full path would read is known to be the same:
+//
+//   - the parent's directory is the one this writer wrote (its DirHash is
+//     the recorded one): not after a lost race, someone else's commit, a
+//     restart;
+//   - the layout is the same: cluster, UID, resources, Flux settings and the
+//     base index's key (the repository outside the directory unchanged);
+//   - no kind is carried (a kind that could not be listed), no object was
+//     left out the last time (its files are carried), no capture has
+//     encrypted fields (encryption reads the branch), no two captures name
+//     the same file, and every changed capture renders.
+//
+// Otherwise the full path runs. The incremental path renders the captures
+// whose fingerprint changed, lists the files removed (objects gone, files
+// an object no longer has), writes kustomization.yaml again when the
+// listing changed (from the kept listing, in render's order), counts the
+// objects for the deletion guards, verifies, and hands gitsync an Update.
+// When the overlay does not build, the full path runs (it finds the object
+// to leave out). The property test (incremental_test.go) checks that both
+// paths commit the same tree and give the same verdict.
+
+// objRec is what the last publish wrote for one object.
+type objRec struct {
+	ref capture.ObjectRef
+	fp  uint64
+	// files are its files (paths relative to the overlay) with fileSum.
+	files []fileRec
+	// resource and patch are its paths listed in kustomization.yaml.
+	resource, patch string
+	// seen marks the publish that saw its capture (incState.gen).
+	seen uint64
+}
+
+type fileRec struct {
+	path string
+	sum  uint64
+}
+
+func (r *objRec) unmatched() bool {
+	for _, f := range r.files {
+		if strings.HasPrefix(f.path, overlay.UnmatchedDir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// incState is the overlay the writer last wrote, object by object.
+type incState struct {
+	// dir is the directory's tree hash in Git.
+	dir gitsync.Hash
+	// layout is layoutKey of the layout it was rendered with.
+	layout string
+	// objs by ref without version (the file name ignores it).
+	objs map[capture.ObjectRef]*objRec
+	// objects hold at least one file (overlay.ObjectKeys counts them);
+	// unmatched hold a file under unmatched/.
+	objects, unmatched int
+	gen                uint64
+}
+
+// layoutKey names everything besides a capture that its files depend on.
+func layoutKey(l render.Layout, baseKey string) string {
+	return fmt.Sprintf("%q %q %q %+v %q", l.Cluster, l.ClusterUID, l.Resources, l.Flux, baseKey)
+}
+
+func unversioned(r capture.ObjectRef) capture.ObjectRef {
+	r.Version = ""
+	return r
+}
+
+// newIncState records a tree the full path made, when the next publish may
+// build on it: the tree is exactly the captures' render (eligible: nothing
+// carried or left out), the layout is keyed, the parent names its
+// directory, no capture is encrypted and no two share a file.
+func newIncState(parent fs.FS, dir, key string, caps []capture.Capture, tree render.Tree, eligible bool) *incState {
+	if !eligible || key == "" {
+		return nil
+	}
+	if _, ok := parent.(dirHasher); !ok {
+		return nil
+	}
+	st := &incState{layout: key, objs: make(map[capture.ObjectRef]*objRec, len(caps))}
+	for i := range caps {
+		c := &caps[i]
+		k := unversioned(c.Ref)
+		if len(c.EncryptKeys) > 0 || st.objs[k] != nil {
+			return nil
+		}
+		rec := &objRec{ref: c.Ref, fp: fingerprint(c)}
+		name := overlay.FileName(c.Ref)
+		for _, d := range overlay.ObjectDirs {
+			p := d + "/" + name
+			b, ok := tree[p]
+			if !ok {
+				continue
+			}
+			rec.files = append(rec.files, fileRec{p, fileSum(b)})
+			switch d {
+			case overlay.ResourcesDir:
+				rec.resource = p
+			case overlay.PatchesDir:
+				rec.patch = p
+			}
+		}
+		st.add(rec)
+		st.objs[k] = rec
+	}
+	return st
+}
+
+func (st *incState) add(r *objRec) {
+	if len(r.files) > 0 {
+		st.objects++
+	}
+	if r.unmatched() {
+		st.unmatched++
+	}
+}
+
+func (st *incState) remove(r *objRec) {
+	if len(r.files) > 0 {
+		st.objects--
+	}
+	if r.unmatched() {
+		st.unmatched--
+	}
+}
+
+// dirHasher is a parent that names its directory's content
+// (gitsync.treeFS.DirHash).
+type dirHasher interface {
+	DirHash(dir string) (gitsync.Hash, bool)
+}
+
+// keep makes st the writer's record once its commit is pushed (or
+// found unnecessary): Git's directory is now st's.
+func (w *Writer) keep(st *incState, res gitsync.Result) {
+	if res.Dir.IsZero() {
+		w.inc = nil
+		return
+	}
+	st.dir = res.Dir
+	w.inc = st
+	if !res.Commit.IsZero() && w.cfg.Deletions.Window > 0 {
+		// The deletion window need not list the new tree to count it.
+		if len(w.counts) > maxMemo {
+			clear(w.counts)
+		}
+		w.counts[res.Dir] = st.objects
+	}
+}
+
+// incDelta is what an incremental publish changes in the record.
+type incDelta struct {
+	changed map[capture.ObjectRef]*objRec
+	removed []capture.ObjectRef
+}
+
+// prepareIncremental is prepare's incremental path; ok is false when it
+// does not apply (the full path then runs).
+func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry map[string]bool, layout render.Layout, key string) (c gitsync.Content, done func(gitsync.Result), ok bool, err error) {
+	dir := w.cfg.Git.Path
+	st := w.inc
+	if st == nil || key == "" || key != st.layout || len(carry) > 0 {
+		return c, nil, false, nil
+	}
+	dh, isHasher := parent.(dirHasher)
+	if !isHasher {
+		return c, nil, false, nil
+	}
+	if h, known := dh.DirHash(dir); !known || h != st.dir {
+		return c, nil, false, nil
+	}
+	// Which captures changed: a fingerprint each, no render.
+	st.gen++
+	gen := st.gen
+	type change struct {
+		i  int
+		fp uint64
+	}
+	var changed []change
+	var added map[capture.ObjectRef]bool
+	for i := range caps {
+		cp := &caps[i]
+		if len(cp.EncryptKeys) > 0 {
+			return c, nil, false, nil
+		}
+		k := unversioned(cp.Ref)
+		fp := fingerprint(cp)
+		if rec := st.objs[k]; rec != nil {
+			if rec.seen == gen {
+				return c, nil, false, nil // two captures, one file
+			}
+			rec.seen = gen
+			if rec.fp == fp && rec.ref == cp.Ref {
+				continue
+			}
+		} else {
+			if added[k] {
+				return c, nil, false, nil
+			}
+			if added == nil {
+				added = map[capture.ObjectRef]bool{}
+			}
+			added[k] = true
+		}
+		changed = append(changed, change{i, fp})
+	}
+	d := incDelta{changed: make(map[capture.ObjectRef]*objRec, len(changed))}
+	for k, rec := range st.objs {
+		if rec.seen != gen {
+			d.removed = append(d.removed, k)
+		}
+	}
+	// Render what changed; compare file by file with what was written.
+	upd := &gitsync.Update{Changed: map[string][]byte{}}
+	objects, unmatched := st.objects, st.unmatched
+	listing := false
+	var gone []string
+	for _, ch := range changed {
+		cp := caps[ch.i]
+		obj, err := render.RenderObject(cp, layout)
+		if err != nil {
+			return c, nil, false, nil // the full path leaves it out and says why
+		}
+		k := unversioned(cp.Ref)
+		old := st.objs[k]
+		rec := &objRec{ref: cp.Ref, fp: ch.fp, resource: obj.Resource, patch: obj.Patch, seen: gen}
+		for _, p := range slices.Sorted(maps.Keys(obj.Files)) {
+			rec.files = append(rec.files, fileRec{p, fileSum(obj.Files[p])})
+		}
+		var oldFiles []fileRec
+		if old != nil {
+			oldFiles = old.files
+			listing = listing || old.resource != rec.resource || old.patch != rec.patch
+			objects, unmatched = objects-b2i(len(old.files) > 0), unmatched-b2i(old.unmatched())
+			if len(old.files) > 0 && len(rec.files) == 0 {
+				gone = append(gone, objectKey(old.files[0].path))
+			}
+		} else {
+			listing = listing || rec.resource != "" || rec.patch != ""
+		}
+		objects, unmatched = objects+b2i(len(rec.files) > 0), unmatched+b2i(rec.unmatched())
+		for _, f := range rec.files {
+			if i := slices.IndexFunc(oldFiles, func(o fileRec) bool { return o.path == f.path }); i < 0 || oldFiles[i].sum != f.sum {
+				upd.Changed[f.path] = obj.Files[f.path]
+			}
+		}
+		for _, o := range oldFiles {
+			if _, still := obj.Files[o.path]; !still {
+				upd.Removed = append(upd.Removed, o.path)
+			}
+		}
+		d.changed[k] = rec
+	}
+	for _, k := range d.removed {
+		old := st.objs[k]
+		listing = listing || old.resource != "" || old.patch != ""
+		objects, unmatched = objects-b2i(len(old.files) > 0), unmatched-b2i(old.unmatched())
+		if len(old.files) > 0 {
+			gone = append(gone, objectKey(old.files[0].path))
+		}
+		for _, f := range old.files {
+			upd.Removed = append(upd.Removed, f.path)
+		}
+	}
+	if listing {
+		kb, err := st.kustomization(layout, d, gen)
+		if err != nil {
+			return c, nil, false, err
+		}
+		upd.Changed[overlay.KustomizationFile] = kb
+	}
+	trailers, err := w.deletionGuards(parent, dir, objects, checkShrink(dir, st.objects, objects, gone, w.opts.MaxDeleteShare))
+	if err != nil {
+		return c, nil, true, err
+	}
+	if len(upd.Changed) > 0 || len(upd.Removed) > 0 {
+		// Laid over the parent, the changed files and the parent's others
+		// are the whole overlay; a removed file is listed nowhere.
+		if render.Verify(parent, dir, render.Tree(upd.Changed)) != nil {
+			return c, nil, false, nil // the full path finds what breaks it
+		}
+	}
+	w.warnUnmatched(unmatched)
+	w.warnWithheld(caps)
+	w.skipped = 0
+	slices.Sort(upd.Removed)
+	done = func(res gitsync.Result) {
+		for _, k := range d.removed {
+			st.remove(st.objs[k])
+			delete(st.objs, k)
+		}
+		for k, rec := range d.changed {
+			if old := st.objs[k]; old != nil {
+				st.remove(old)
+			}
+			st.add(rec)
+			st.objs[k] = rec
+		}
+		w.keep(st, res)
+	}
+	return gitsync.Content{Update: upd, Trailers: trailers, Message: w.message()}, done, true, nil
+}
+
+// kustomization is kustomization.yaml for the record with delta d applied,
+// listed in render's order (by ref).
+func (st *incState) kustomization(l render.Layout, d incDelta, gen uint64) ([]byte, error) {
+	var listed []*objRec
+	for k, rec := range st.objs {
+		if rec.seen != gen {
+			continue // removed
+		}
+		if n := d.changed[k]; n != nil {
+			rec = n
+		}
+		if rec.resource != "" || rec.patch != "" {
+			listed = append(listed, rec)
+		}
+	}
+	for k, rec := range d.changed {
+		if st.objs[k] == nil && (rec.resource != "" || rec.patch != "") {
+			listed = append(listed, rec)
+		}
+	}
+	slices.SortFunc(listed, func(a, b *objRec) int {
+		switch {
+		case a.ref.Less(b.ref):
+			return -1
+		case b.ref.Less(a.ref):
+			return 1
+		}
+		return 0
+	})
+	var resources, patches []string
+	for _, r := range listed {
+		if r.resource != "" {
+			resources = append(resources, r.resource)
+		}
+		if r.patch != "" {
+			patches = append(patches, r.patch)
+		}
+	}
+	return render.KustomizationFile(l, resources, patches)
+}
+
+// objectKey is the key overlay.ObjectKeys gives an object's file.
+func objectKey(p string) string {
+	_, rest, _ := strings.Cut(path.Clean(p), "/")
+	return rest
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
