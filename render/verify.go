@@ -11,7 +11,14 @@ import (
 // Build runs kustomize (krusty, in process) on the overlay as it would stand
 // at dir in a repository whose other files are base, and returns the built
 // YAML. base may be nil when the overlay references nothing outside itself.
-func Build(base fs.FS, dir string, t Tree) ([]byte, error) {
+func Build(base fs.FS, dir string, t Tree) (_ []byte, err error) {
+	defer func() {
+		// kyaml panics on some ill-shaped patches (annotations given as a
+		// list): a build failure like any other, not a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("kustomize build %s: kustomize failed: %v", dir, p)
+		}
+	}()
 	ofs, err := newOverlayFS(base, dir, t)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)

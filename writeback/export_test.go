@@ -5,3 +5,7 @@ func (w *Writer) BaseBuilds() int { return w.base.builds }
 
 // Paths is how many prepares took the incremental and the full path.
 func (w *Writer) Paths() (incremental, full int) { return w.paths.incremental, w.paths.full }
+
+// Builds is how many incremental publishes were verified with the cheap
+// checks and how many built the whole overlay.
+func (w *Writer) Builds() (cheap, whole int) { return w.paths.cheap, w.paths.fullBuilds }

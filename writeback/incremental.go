@@ -46,8 +46,9 @@ type objRec struct {
 	fp  uint64
 	// files are its files (paths relative to the overlay) with fileSum.
 	files []fileRec
-	// resource and patch are its paths listed in kustomization.yaml.
-	resource, patch string
+	// resource and patch are its paths listed in kustomization.yaml;
+	// target is the base object the patch addresses (PatchTarget).
+	resource, patch, target string
 	// seen marks the publish that saw its capture (incState.gen).
 	seen uint64
 }
@@ -77,7 +78,12 @@ type incState struct {
 	// objects hold at least one file (overlay.ObjectKeys counts them);
 	// unmatched hold a file under unmatched/.
 	objects, unmatched int
-	gen                uint64
+	// targets counts the patches of each base object.
+	targets map[string]int
+	// sinceFull counts the incremental publishes verified with the
+	// cheap checks since the overlay was last built whole.
+	sinceFull int
+	gen       uint64
 }
 
 // layoutKey names everything besides a capture that its files depend on.
@@ -94,14 +100,14 @@ func unversioned(r capture.ObjectRef) capture.ObjectRef {
 // build on it: the tree is exactly the captures' render (eligible: nothing
 // carried or left out), the layout is keyed, the parent names its
 // directory, no capture is encrypted and no two share a file.
-func newIncState(parent fs.FS, dir, key string, caps []capture.Capture, tree render.Tree, eligible bool) *incState {
+func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []capture.Capture, tree render.Tree, eligible bool) *incState {
 	if !eligible || key == "" {
 		return nil
 	}
 	if _, ok := parent.(dirHasher); !ok {
 		return nil
 	}
-	st := &incState{layout: key, objs: make(map[capture.ObjectRef]*objRec, len(caps))}
+	st := &incState{layout: key, objs: make(map[capture.ObjectRef]*objRec, len(caps)), targets: map[string]int{}}
 	for i := range caps {
 		c := &caps[i]
 		k := unversioned(c.Ref)
@@ -122,6 +128,9 @@ func newIncState(parent fs.FS, dir, key string, caps []capture.Capture, tree ren
 				rec.resource = p
 			case overlay.PatchesDir:
 				rec.patch = p
+				if base != nil {
+					rec.target, _ = base.PatchTarget(c.Ref)
+				}
 			}
 		}
 		st.add(rec)
@@ -134,6 +143,9 @@ func (st *incState) add(r *objRec) {
 	if len(r.files) > 0 {
 		st.objects++
 	}
+	if r.patch != "" {
+		st.targets[r.target]++
+	}
 	if r.unmatched() {
 		st.unmatched++
 	}
@@ -142,6 +154,11 @@ func (st *incState) add(r *objRec) {
 func (st *incState) remove(r *objRec) {
 	if len(r.files) > 0 {
 		st.objects--
+	}
+	if r.patch != "" {
+		if st.targets[r.target]--; st.targets[r.target] <= 0 {
+			delete(st.targets, r.target)
+		}
 	}
 	if r.unmatched() {
 		st.unmatched--
@@ -248,6 +265,9 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		k := unversioned(cp.Ref)
 		old := st.objs[k]
 		rec := &objRec{ref: cp.Ref, fp: ch.fp, resource: obj.Resource, patch: obj.Patch, seen: gen}
+		if rec.patch != "" && layout.Base != nil {
+			rec.target, _ = layout.Base.PatchTarget(cp.Ref)
+		}
 		for _, p := range slices.Sorted(maps.Keys(obj.Files)) {
 			rec.files = append(rec.files, fileRec{p, fileSum(obj.Files[p])})
 		}
@@ -297,11 +317,18 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	if err != nil {
 		return c, nil, true, err
 	}
+	built := false
 	if len(upd.Changed) > 0 || len(upd.Removed) > 0 {
-		// Laid over the parent, the changed files and the parent's others
-		// are the whole overlay; a removed file is listed nowhere.
-		if render.Verify(parent, dir, render.Tree(upd.Changed)) != nil {
-			return c, nil, false, nil // the full path finds what breaks it
+		cheap := st.sinceFull < fullBuildEvery && w.checkCheaply(parent, dir, layout, st, d, upd)
+		if !cheap {
+			// Laid over the parent, the changed files and the parent's
+			// others are the whole overlay; a removed file is listed
+			// nowhere.
+			w.paths.fullBuilds++
+			if render.Verify(parent, dir, render.Tree(upd.Changed)) != nil {
+				return c, nil, false, nil // the full path finds what breaks it
+			}
+			built = true
 		}
 	}
 	w.warnUnmatched(unmatched)
@@ -319,6 +346,12 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			}
 			st.add(rec)
 			st.objs[k] = rec
+		}
+		switch {
+		case built:
+			st.sinceFull = 0
+		case len(upd.Changed) > 0 || len(upd.Removed) > 0:
+			st.sinceFull++
 		}
 		w.keep(st, res)
 	}
@@ -377,4 +410,94 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// fullBuildEvery is how many incremental publishes may be verified with
+// the cheap checks in a row: the next builds the whole overlay with krusty
+// anyway. The checks are exact where they apply (checkCheaply); the whole
+// build bounds the damage of a mistake in that reasoning to this many
+// commits, at a cost of one build per this many publishes.
+const fullBuildEvery = 100
+
+// checkCheaply reports whether the changes of an incremental publish are
+// known to build without building the whole overlay: the previous overlay
+// built over the same base (the record holds only verified commits and the
+// layout key pins the base), and each change is one of these, judged
+// exactly:
+//
+//   - a file under status/ or unmatched/ added, changed or removed: no
+//     kustomization lists them, krusty never reads them;
+//   - a resources/ file removed: nothing in the overlay refers to it
+//     (patches address base objects only; a resource with a base object's
+//     id would have failed the earlier build);
+//   - a resources/ file changed in place: built alone it gives one object
+//     with the id it had (render.CheckResource), so the set of ids, and
+//     every other object, is as before;
+//   - a patch added or changed whose target (render PatchTarget) no other
+//     patch addresses: built alone against its target it applies and
+//     keeps the target's id (BaseIndex.CheckPatch); kustomize applies a
+//     patch to its one target only, and no other patch sees that object;
+//   - a patch removed whose target no other patch addressed: the object
+//     is the base's own again, which built.
+//
+// Anything else (a new resources/ file: a new id may collide; a target
+// with two patches; Flux renaming, where the index holds the renamed
+// objects; a check that fails) builds the whole overlay.
+func (w *Writer) checkCheaply(parent fs.FS, dir string, l render.Layout, st *incState, d incDelta, upd *gitsync.Update) bool {
+	flux := l.Flux != (render.FluxTransform{})
+	count := map[string]int{} // patches per target after the publish, where it moves
+	touch := func(t string, n int) {
+		if _, ok := count[t]; !ok {
+			count[t] = st.targets[t]
+		}
+		count[t] += n
+	}
+	var patched []*objRec
+	for k, rec := range d.changed {
+		old := st.objs[k]
+		if old == nil {
+			old = &objRec{}
+		}
+		if old.patch != "" {
+			if st.targets[old.target] > 1 {
+				return false
+			}
+			touch(old.target, -1)
+		}
+		if rec.patch != "" {
+			touch(rec.target, 1)
+			if _, changed := upd.Changed[rec.patch]; changed || old.patch != rec.patch {
+				patched = append(patched, rec)
+			}
+		}
+		if rec.resource != "" {
+			if old.resource != rec.resource {
+				return false // a new id
+			}
+			if b, changed := upd.Changed[rec.resource]; changed {
+				prev, err := fs.ReadFile(parent, path.Join(dir, rec.resource))
+				if flux || err != nil || render.CheckResource(b, prev) != nil {
+					return false
+				}
+			}
+		}
+	}
+	for _, k := range d.removed {
+		if old := st.objs[k]; old.patch != "" {
+			if st.targets[old.target] > 1 {
+				return false
+			}
+			touch(old.target, -1)
+		}
+	}
+	for _, rec := range patched {
+		if flux || rec.target == "" || count[rec.target] != 1 || l.Base == nil {
+			return false
+		}
+		if l.Base.CheckPatch(rec.ref, upd.Changed[rec.patch]) != nil {
+			return false
+		}
+	}
+	w.paths.cheap++
+	return true
 }

@@ -30,6 +30,7 @@ const (
 	objBoth            // both
 	objRole            // a whole ClusterRole (resources/)
 	objConflict        // a whole Bucket the base also defines: the build fails (left out)
+	objBadPatch        // a patch the base's Bucket cannot take (a list for a map): the build fails when the base defines it
 	objKinds
 )
 
@@ -60,6 +61,9 @@ func (m model) captures() []capture.Capture {
 			}
 			if o.kind != objStatus {
 				c.Object["metadata"].(map[string]any)["annotations"] = map[string]any{"crossplane.io/external-name": fmt.Sprintf("%s-%d", name, o.val)}
+			}
+			if o.kind == objBadPatch {
+				c.Object["spec"] = map[string]any{"forProvider": []any{fmt.Sprintf("v%d", o.val)}}
 			}
 			out = append(out, c)
 		}
@@ -100,7 +104,7 @@ func (m model) step(r *rand.Rand) (string, event) {
 	// An object that breaks the build is left out, and while it is the
 	// full path runs (its recorded files are carried): fixed soon.
 	for _, name := range names {
-		if o := m.objs[name]; o.kind == objConflict && r.IntN(2) == 0 {
+		if o := m.objs[name]; (o.kind == objConflict || o.kind == objBadPatch) && r.IntN(2) == 0 {
 			o.kind = objRole
 			m.objs[name] = o
 			return "fix " + name, evNone
@@ -120,7 +124,7 @@ func (m model) step(r *rand.Rand) (string, event) {
 	case x < 55: // add
 		name := fmt.Sprintf("o%02d", r.IntN(40))
 		kind := r.IntN(objKinds)
-		if kind == objConflict && r.IntN(3) > 0 {
+		if (kind == objConflict || kind == objBadPatch) && r.IntN(3) > 0 {
 			kind = objBoth // breakers are rarer
 		}
 		m.objs[name] = modelObj{kind: kind, val: r.IntN(5)}
@@ -144,6 +148,15 @@ func (m model) step(r *rand.Rand) (string, event) {
 		o.kind = (o.kind + 1 + r.IntN(objKinds-1)) % objKinds
 		m.objs[name] = o
 		return "rekind " + name, evNone
+	case x < 76 && len(names) > 0: // a patch the base cannot take
+		for _, name := range names {
+			if o := m.objs[name]; m.base[name] && (o.kind == objPatch || o.kind == objBoth) {
+				o.kind = objBadPatch
+				m.objs[name] = o
+				return "break " + name, evNone
+			}
+		}
+		return "nothing to break", evNone
 	case x < 80: // the base moves
 		name := fmt.Sprintf("o%02d", r.IntN(40))
 		if m.base[name] {
@@ -175,7 +188,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			m := model{objs: map[string]modelObj{}, base: map[string]bool{}}
 			for i := range 12 {
 				name := fmt.Sprintf("o%02d", i)
-				m.objs[name] = modelObj{kind: r.IntN(objKinds - 1), val: 0}
+				m.objs[name] = modelObj{kind: r.IntN(objConflict), val: 0}
 				if r.IntN(2) == 0 {
 					m.base[name] = true
 				}
@@ -241,7 +254,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			if incSteps < 10 || inc.updates < 5 {
 				t.Fatalf("incremental path taken %d times (%d updates) in 40 steps", incSteps, inc.updates)
 			}
-			t.Logf("incremental %d of 40 publishes, %d updates", incSteps, inc.updates)
+			cheap, whole := wi.Builds()
+			t.Logf("incremental %d of 40 publishes, %d updates; the last writer checked %d cheaply, built %d whole", incSteps, inc.updates, cheap, whole)
 		})
 	}
 }

@@ -87,7 +87,7 @@ type Writer struct {
 	// nil: the next publish takes the full path.
 	inc *incState
 	// paths counts the prepares by path taken, for tests and benchmarks.
-	paths struct{ incremental, full int }
+	paths struct{ incremental, full, cheap, fullBuilds int }
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -228,7 +228,7 @@ func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[str
 	w.warnWithheld(caps)
 	w.skipped = len(skipped)
 	var done func(gitsync.Result)
-	if st := newIncState(parent, dir, key, caps, tree, len(carry) == 0 && len(skipped) == 0); st != nil {
+	if st := newIncState(parent, key, layout.Base, caps, tree, len(carry) == 0 && len(skipped) == 0); st != nil {
 		done = func(res gitsync.Result) { w.keep(st, res) }
 	}
 	return gitsync.Content{Files: tree, Trailers: trailers, Message: w.message()}, done, nil
