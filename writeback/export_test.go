@@ -9,3 +9,7 @@ func (w *Writer) Paths() (incremental, full int) { return w.paths.incremental, w
 // Builds is how many incremental publishes were verified with the cheap
 // checks and how many built the whole overlay.
 func (w *Writer) Builds() (cheap, whole int) { return w.paths.cheap, w.paths.fullBuilds }
+
+// ForgetRecord drops what the last publish wrote: the next publish takes
+// the full path, as every publish did before the incremental one.
+func (w *Writer) ForgetRecord() { w.inc = nil }

@@ -1,0 +1,75 @@
+package writeback_test
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkPublishOneObjectChange is one publish that changes one object's
+// status (status/ file) or its external name (a patch of a base object),
+// among 10,000 and 50,000 captures over a Git base of 500 buckets, to a
+// real Git server (git http-backend) through gitsync: on the incremental
+// path and on the full path (every capture rendered, the whole overlay
+// built with krusty: every publish before issue 15). cpu-ms/op is this
+// process's CPU (driftback: render, verify, gitsync), git-cpu-ms/op the Git
+// server's (its git processes).
+func BenchmarkPublishOneObjectChange(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("captures=%d", n), func(b *testing.B) {
+			g := newGitBench(b, 500)
+			caps := bucketCaps(n)
+			if _, err := g.w.Publish(b.Context(), caps); err != nil {
+				b.Fatal(err)
+			}
+			version := 0
+			for _, path := range []string{"incremental", "full"} {
+				for _, change := range []string{"status", "patch"} {
+					b.Run(fmt.Sprintf("path=%s/change=%s", path, change), func(b *testing.B) {
+						self0, git0 := cpuTime()
+						for b.Loop() {
+							version++
+							c := caps[(version*7919)%500]
+							if change == "status" {
+								c.Status["atProvider"].(map[string]any)["arn"] = fmt.Sprintf("arn:%d", version)
+							} else {
+								c.Object["metadata"].(map[string]any)["annotations"] = map[string]any{"crossplane.io/external-name": fmt.Sprintf("ext-%d", version)}
+							}
+							if path == "full" {
+								g.w.ForgetRecord()
+							}
+							inc0, _ := g.w.Paths()
+							res, err := g.w.Publish(b.Context(), caps)
+							if err != nil || res.Commit.IsZero() || len(res.Changes) != 1 {
+								b.Fatalf("publish: %v (commit %q, %d changes)", err, res.Commit, len(res.Changes))
+							}
+							if inc1, _ := g.w.Paths(); (inc1 > inc0) != (path == "incremental") {
+								b.Fatalf("took the wrong path (incremental %d → %d)", inc0, inc1)
+							}
+						}
+						self1, git1 := cpuTime()
+						b.ReportMetric(float64((self1-self0).Milliseconds())/float64(b.N), "cpu-ms/op")
+						b.ReportMetric(float64((git1-git0).Milliseconds())/float64(b.N), "git-cpu-ms/op")
+						cheap, whole := g.w.Builds()
+						b.Logf("cheap checks %d, whole builds %d so far", cheap, whole)
+					})
+				}
+			}
+		})
+	}
+}
+
+// cpuTime is the CPU time of this process (driftback's side: render,
+// verify, gitsync) and of its finished children (the Git server's git
+// http-backend, upload-pack, receive-pack).
+func cpuTime() (self, children time.Duration) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err == nil {
+		children = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return self, children
+}
