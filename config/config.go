@@ -95,6 +95,19 @@ type Overlay struct {
 	// Flux describes the Flux Kustomization that applies the overlay, when
 	// it renames objects; see docs/restore.md#flux.
 	Flux FluxOverlay `json:"flux"`
+	// Merged writes merged/ next to the patches: what the overlay builds,
+	// one file per object, for Argo CD and Flux to build without
+	// kustomize's per-patch cost (docs/overlay-cost.md). Unset: on when
+	// Resources is set (without a base there is nothing to merge).
+	Merged *bool `json:"merged"`
+}
+
+// WriteMerged reports whether merged/ is written.
+func (o Overlay) WriteMerged() bool {
+	if o.Merged != nil {
+		return *o.Merged
+	}
+	return len(o.Resources) > 0
 }
 
 // FluxOverlay holds the settings of the Flux Kustomization that applies the

@@ -81,6 +81,7 @@ var wellKnown = capture.WellKnownFields()
 
 // Describe builds the report of a commit's changes.
 func Describe(cluster string, changes []FileChange) Report {
+	changes = collapseMerged(changes)
 	r := Report{Cluster: cluster}
 	counts := map[[2]string]int{}
 	var order [][2]string
@@ -135,6 +136,25 @@ func Describe(cluster string, changes []FileChange) Report {
 	r.Subject = subject(cluster, r.Counts, len(changes))
 	r.Body = body(r.Objects)
 	return r
+}
+
+// collapseMerged stands the files of merged/ (overlay.MergedDir) in for one
+// line: they follow from the patches and the base, which are described,
+// and a first commit holds one per object of the base.
+func collapseMerged(changes []FileChange) []FileChange {
+	n := 0
+	out := make([]FileChange, 0, len(changes))
+	for _, c := range changes {
+		if strings.HasPrefix(c.Path, overlay.MergedDir+"/") {
+			n++
+			continue
+		}
+		out = append(out, c)
+	}
+	if n == 0 {
+		return changes
+	}
+	return append(out, FileChange{Path: fmt.Sprintf("%s/ (%d %s: the objects the overlay builds)", overlay.MergedDir, n, noun(n, "file")), Op: "modify"})
 }
 
 // describeFields compares the old and new content of one object's file.

@@ -217,3 +217,25 @@ func BenchmarkDescribeFirstCommit(b *testing.B) {
 		_ = r.Markdown()
 	}
 }
+
+// TestDescribeCollapsesMerged: merged/ follows from the patches; a commit
+// names it once, however many of its files changed, and describes the patch.
+func TestDescribeCollapsesMerged(t *testing.T) {
+	changes := []FileChange{{
+		Path: "patches/_cluster/s3.aws.upbound.io_Bucket/logs.yaml", Op: "add",
+		New: []byte("apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: logs\n  annotations:\n    crossplane.io/external-name: logs-7f3a\n"),
+	}}
+	for i := 0; i < 300; i++ {
+		changes = append(changes, FileChange{Path: fmt.Sprintf("merged/_cluster/s3.aws.upbound.io_Bucket/b%d.yaml", i), Op: "add", New: []byte("kind: Bucket\n")})
+	}
+	r := Describe("prod", changes)
+	if want := "capture 1 external name in prod"; r.Subject != want {
+		t.Errorf("subject = %q, want %q", r.Subject, want)
+	}
+	if n := strings.Count(r.Body, "merged/"); n != 1 {
+		t.Errorf("the body names merged/ %d times, want once:\n%s", n, r.Body)
+	}
+	if !strings.Contains(r.Body, "merged/ (300 files") {
+		t.Errorf("the body does not count merged/'s files:\n%s", r.Body)
+	}
+}

@@ -8,11 +8,13 @@
 package follow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/render"
 )
 
@@ -149,6 +152,40 @@ func (f *Follower) record(l gitsync.Lag) {
 	f.Metrics.behindSeconds.Set(max(0, time.Since(l.Since).Seconds()))
 }
 
+// remerge renders merged/ (overlay.MergedDir) again on the new base when
+// the overlay holds one: it stands for the base's objects, so it must move
+// with them. Everything else in Dir is carried unchanged.
+func remerge(parent fs.FS, dir string, tree render.Tree) (*gitsync.Update, error) {
+	u := &gitsync.Update{}
+	prefix := overlay.MergedDir + "/"
+	if _, ok := tree[prefix+overlay.KustomizationFile]; !ok {
+		return u, nil
+	}
+	record := render.Tree{}
+	for p, b := range tree {
+		if !strings.HasPrefix(p, prefix) {
+			record[p] = b
+		}
+	}
+	merged, err := render.Remerge(parent, dir, record)
+	if err != nil {
+		return nil, err
+	}
+	u.Changed = map[string][]byte{}
+	for p, b := range merged {
+		if !bytes.Equal(tree[p], b) {
+			u.Changed[p] = b
+		}
+	}
+	for p := range tree {
+		if _, kept := merged[p]; strings.HasPrefix(p, prefix) && !kept {
+			u.Removed = append(u.Removed, p)
+		}
+	}
+	sort.Strings(u.Removed)
+	return u, nil
+}
+
 // carry keeps Dir as the side branch holds it: gitsync has already put the
 // old tip's Dir on the new base (parent), so nothing changes but the base.
 // The overlay must still build on the new base, or nothing is committed.
@@ -175,9 +212,17 @@ func (f *Follower) carry(parent fs.FS) (gitsync.Content, error) {
 	if err := render.Verify(parent, dir, tree); err != nil {
 		return gitsync.Content{}, fmt.Errorf("%w (tip of %s), the side branch stays where it is: %v", ErrBuild, f.Target.BaseBranch, err)
 	}
+	update, err := remerge(parent, dir, tree)
+	if err != nil {
+		return gitsync.Content{}, fmt.Errorf("%w (tip of %s), the side branch stays where it is: %v", ErrBuild, f.Target.BaseBranch, err)
+	}
 	return gitsync.Content{
-		Update: &gitsync.Update{},
+		Update: update,
 		Message: func([]gitsync.Change) string {
+			if len(update.Changed)+len(update.Removed) > 0 {
+				return fmt.Sprintf("follow %s in %s\n\nThe base branch moved; the overlay is carried over unchanged, and %s/ is built again on the new base (%d files changed, %d removed).",
+					f.Target.BaseBranch, dir, overlay.MergedDir, len(update.Changed), len(update.Removed))
+			}
 			return fmt.Sprintf("follow %s in %s\n\nThe base branch moved; the overlay is carried over unchanged.", f.Target.BaseBranch, dir)
 		},
 	}, nil

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/render"
 )
 
 const dir = "clusters/c1/driftback"
@@ -31,9 +33,20 @@ func fixture(t testing.TB) (f *Follower, repoDir string) {
 		t.Fatal(err)
 	}
 	tg := gitsync.Target{Branch: "driftback/c1", BaseBranch: "main", Dir: dir, AuthorName: "driftback", AuthorEmail: "driftback@localhost"}
-	overlay := map[string][]byte{
+	overlay := render.Tree{
 		"kustomization.yaml": []byte("resources: [../../../base]\npatches: [{path: patches/app.yaml}]\n"),
 		"patches/app.yaml":   []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  id: captured\n"),
+	}
+	// merged/ as writeback writes it (overlay.merged), over main as seeded.
+	merged, err := render.Remerge(fstest.MapFS{
+		"base/kustomization.yaml": {Data: []byte("resources: [cm.yaml]\n")},
+		"base/cm.yaml":            {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n")},
+	}, dir, overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, b := range merged {
+		overlay[p] = b
 	}
 	if _, err := repo.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) { return gitsync.Content{Files: overlay}, nil }); err != nil {
 		t.Fatal(err)
@@ -98,6 +111,41 @@ func TestOnceCarriesTheOverlayOntoTheNewBase(t *testing.T) {
 	}
 	if _, c2, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1"); c2.Hash != c.Hash {
 		t.Fatalf("a side branch that does not build was pushed: %s", c2.Hash)
+	}
+}
+
+// merged/ stands for the base's objects: when main changes them, the
+// follower builds it again, so Argo CD pointed at merged/ applies main's
+// change with the captured fields kept.
+func TestOnceRebuildsMergedOnTheNewBase(t *testing.T) {
+	f, repoDir := fixture(t)
+	commit(t, repoDir, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: changed-on-main\n")
+	commit(t, repoDir, "base/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+	commit(t, repoDir, "base/kustomization.yaml", "resources: [cm.yaml, extra.yaml]\n")
+	if err := f.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files, c, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1")
+	app := files[dir+"/merged/_cluster/core_ConfigMap/app.yaml"]
+	if !strings.Contains(app, "a: changed-on-main") || !strings.Contains(app, "id: captured") {
+		t.Errorf("merged app after main moved:\n%s\nwant main's change and the captured field", app)
+	}
+	if files[dir+"/merged/_cluster/core_ConfigMap/extra.yaml"] == "" || !strings.Contains(files[dir+"/merged/kustomization.yaml"], "extra.yaml") {
+		t.Errorf("the object main added is not in merged/: %v", files[dir+"/merged/kustomization.yaml"])
+	}
+	if !strings.Contains(c.Message, "merged/ is built again") {
+		t.Errorf("commit message does not say merged/ was rebuilt:\n%s", c.Message)
+	}
+	mfs := fstest.MapFS{}
+	for p, b := range files {
+		mfs[p] = &fstest.MapFile{Data: []byte(b)}
+	}
+	out, err := render.Build(mfs, dir+"/merged", nil)
+	if err != nil {
+		t.Fatalf("merged/ does not build after the follower: %v", err)
+	}
+	if n := strings.Count(string(out), "kind: ConfigMap"); n != 2 {
+		t.Errorf("merged/ builds %d ConfigMaps, want 2:\n%s", n, out)
 	}
 }
 

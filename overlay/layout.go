@@ -10,6 +10,7 @@
 //	kustomization.yaml
 //	.driftback.yaml
 //	<patches|resources|status|unmatched>/<namespace|_cluster>/<group|core>_<Kind>/<name>.yaml
+//	merged/kustomization.yaml, merged/<namespace|_cluster>/<group|core>_<Kind>/<name>.yaml (overlay.merged)
 package overlay
 
 import (
@@ -26,6 +27,12 @@ const (
 	StatusDir    = "status"
 	// UnmatchedDir holds captured fields of objects the base does not define.
 	UnmatchedDir = "unmatched"
+	// MergedDir holds what the overlay's kustomize build yields, one file
+	// per object, under a kustomization.yaml of its own that lists only
+	// them: the same objects, built by Argo CD and Flux without kustomize's
+	// per-patch scans of the base (docs/overlay-cost.md). It is derived
+	// from the directories above and the base, and never read back.
+	MergedDir = "merged"
 	// ClusterScopedDir stands in for the namespace of cluster-scoped objects.
 	ClusterScopedDir = "_cluster"
 	// KustomizationFile is the overlay's entry point.

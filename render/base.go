@@ -1,6 +1,7 @@
 package render
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/capture"
@@ -27,6 +29,22 @@ type BaseIndex struct {
 	// targetNamespace is Flux's: kustomize also sets it on cluster-scoped
 	// custom resources, whose namespace the apiserver then drops.
 	targetNamespace string
+	// built is every object of the base as the overlay's kustomize build
+	// sees it (before Flux's renaming), in build order: what Merged copies.
+	built []builtObject
+}
+
+// builtObject is one object of the base's build: its kustomize id and YAML,
+// and what Merged writes for it (kept with the index, which is cached while
+// the base is unchanged).
+type builtObject struct {
+	id   resid.ResId
+	yaml []byte
+	// sum is the YAML's SHA-256, name its file below merged/ and file
+	// that file as Merged writes it when nothing patches the object.
+	sum  [sha256.Size]byte
+	name string
+	file []byte
 }
 
 type baseKey struct{ group, kind, namespace, name string }
@@ -96,6 +114,11 @@ func IndexBaseFor(base fs.FS, dir string, resources []string, t FluxTransform) (
 		if a.GetGvk() != gvk {
 			return nil, fmt.Errorf("index the base: object %d is %s with overlay.flux, %s without", i, gvk, a.GetGvk())
 		}
+		y, err := a.AsYAML()
+		if err != nil {
+			return nil, fmt.Errorf("index the base: %s %s: %w", gvk.Kind, a.GetName(), err)
+		}
+		idx.built = append(idx.built, newBuiltObject(a.CurId(), y))
 		e := baseEntry{obj: obj, name: a.GetName(), namespace: a.GetNamespace()}
 		k := baseKey{gvk.Group, gvk.Kind, r.GetNamespace(), r.GetName()}
 		idx.objects[k] = e

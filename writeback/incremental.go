@@ -84,6 +84,8 @@ type incState struct {
 	// cheap checks since the overlay was last built whole.
 	sinceFull int
 	gen       uint64
+	// merged is merged/'s state (merged.go); nil when overlay.merged is off.
+	merged *mergedState
 }
 
 // layoutKey names everything besides a capture that its files depend on.
@@ -331,11 +333,19 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			built = true
 		}
 	}
+	if w.cfg.Overlay.WriteMerged() != (st.merged != nil) {
+		return c, nil, false, nil
+	}
+	ms, err := w.mergedUpdate(layout.Base, st.merged, upd)
+	if err != nil {
+		return c, nil, true, &refusal{RefusedBuild, err}
+	}
 	w.warnUnmatched(unmatched)
 	w.warnWithheld(caps)
 	w.skipped = 0
 	slices.Sort(upd.Removed)
 	done = func(res gitsync.Result) {
+		st.merged = ms
 		for _, k := range d.removed {
 			st.remove(st.objs[k])
 			delete(st.objs, k)

@@ -78,9 +78,10 @@ func (g *gitBench) branchDir(t *testing.T) (overlayFiles map[string]string, all 
 }
 
 // Over a real Git server, a one-object change is handed to gitsync as an
-// Update that changes one file, an added or removed object rewrites
-// kustomization.yaml, a commit by someone else sends the writer down the
-// full path once, and the branch always holds what a full render gives.
+// Update that changes its file (and its object's file in merged/), an
+// added or removed object rewrites kustomization.yaml (and merged/'s), a
+// commit by someone else sends the writer down the full path once, and the
+// branch always holds what a full render (and render.Merged) gives.
 func TestIncrementalOverGit(t *testing.T) {
 	g := newGitBench(t, 30)
 	caps := bucketCaps(40) // b0030… are not in the base: unmatched/
@@ -94,13 +95,16 @@ func TestIncrementalOverGit(t *testing.T) {
 		want want
 	}{
 		{"first publish", func() {}, want{false, -1}},
+		// Status is not applied: merged/ does not move.
 		{"one status", func() { caps[3].Status["atProvider"].(map[string]any)["arn"] = "arn:new" }, want{true, 1}},
 		{"nothing", func() {}, want{true, 0}},
 		{"one patch", func() {
 			caps[5].Object["metadata"].(map[string]any)["annotations"] = map[string]any{"crossplane.io/external-name": "moved"}
-		}, want{true, 1}},
-		{"an object added", func() { caps = append(caps, clusterRole("reader")) }, want{true, 2}},
-		{"an object removed", func() { caps = append(caps[:7:7], caps[8:]...) }, want{true, 3}},
+		}, want{true, 2}}, // the patch and the object's merged/ file
+		// Its resources/ file, merged/ copy and both kustomization.yaml.
+		{"an object added", func() { caps = append(caps, clusterRole("reader")) }, want{true, 4}},
+		// Its patch and status, kustomization.yaml; merged/ holds the base's bucket again.
+		{"an object removed", func() { caps = append(caps[:7:7], caps[8:]...) }, want{true, 4}},
 		{"someone else's commit", func() {
 			gitserver.Commit(t, g.repoDir, g.cfg.Git.Branch, "edit", map[string]string{dir + "/NOTES": "hand-written\n"})
 		}, want{false, 1}},
@@ -132,6 +136,13 @@ func TestIncrementalOverGit(t *testing.T) {
 		tree, err := render.Render(caps, render.Layout{Cluster: "c1", ClusterUID: "uid-a", Resources: g.cfg.Overlay.Resources, Base: idx})
 		if err != nil {
 			t.Fatal(err)
+		}
+		merged, err := render.Merged(idx, tree, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, b := range merged {
+			tree[p] = b
 		}
 		if len(got) != len(tree) {
 			t.Fatalf("%s: the branch holds %d files, a full render %d", s.name, len(got), len(tree))

@@ -88,6 +88,8 @@ type Writer struct {
 	inc *incState
 	// paths counts the prepares by path taken, for tests and benchmarks.
 	paths struct{ incremental, full, cheap, fullBuilds int }
+	// merged keeps merged/'s objects across publishes (merged.go).
+	merged render.MergeCache
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -223,12 +225,19 @@ func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[str
 			return gitsync.Content{}, nil, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
 		}
 	}
+	// After newIncState's read of the tree: merged/ is not the record.
+	st := newIncState(parent, key, layout.Base, caps, tree, len(carry) == 0 && len(skipped) == 0)
+	ms, err := w.addMerged(layout.Base, tree)
+	if err != nil {
+		return gitsync.Content{}, nil, &refusal{RefusedBuild, err}
+	}
 	w.warnUnmatched(countUnder(tree, overlay.UnmatchedDir))
 	warnSkipped(skipped)
 	w.warnWithheld(caps)
 	w.skipped = len(skipped)
 	var done func(gitsync.Result)
-	if st := newIncState(parent, key, layout.Base, caps, tree, len(carry) == 0 && len(skipped) == 0); st != nil {
+	if st != nil {
+		st.merged = ms
 		done = func(res gitsync.Result) { w.keep(st, res) }
 	}
 	return gitsync.Content{Files: tree, Trailers: trailers, Message: w.message()}, done, nil
