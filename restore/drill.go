@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"time"
 
 	"github.com/driftback/driftback/overlay"
@@ -43,6 +44,10 @@ type DrillReport struct {
 	VerifyOnly bool
 	// Unmatched counts the overlay's unmatched/ files.
 	Unmatched int
+	// Built is the directory the drill built and applied: merged/ when the
+	// overlay holds one (what docs/overlay-cost.md points Argo CD and Flux
+	// at), else the overlay's own.
+	Built string
 	// Refused are recorded status fields the rules do not select: neither
 	// restored nor verified, and the drill fails (also with VerifyOnly).
 	Refused []Refusal
@@ -87,7 +92,14 @@ func Drill(ctx context.Context, c *Cluster, fsys fs.FS, dir string, opts DrillOp
 	// Only what the rules select is restored, so only that is verified;
 	// the rest is reported (restore's report repeats it).
 	ov.Status, r.Refused = Select(opts.Restore.Rules, ov.Status)
-	built, err := render.Build(fsys, dir, render.Tree{})
+	// Build what the GitOps tool is pointed at: merged/ when present. Its
+	// objects are verified below against the captured fields like the
+	// overlay's, so a field merged/ lost fails the drill.
+	r.Built = dir
+	if _, err := fs.Stat(fsys, path.Join(dir, overlay.MergedDir, overlay.KustomizationFile)); err == nil {
+		r.Built = path.Join(dir, overlay.MergedDir)
+	}
+	built, err := render.Build(fsys, r.Built, render.Tree{})
 	if err != nil {
 		r.Err = err
 		return r
@@ -143,7 +155,7 @@ func (r *DrillReport) Print(w io.Writer) {
 	if r.VerifyOnly {
 		fmt.Fprintln(w, "verify only: nothing applied or restored")
 	} else {
-		fmt.Fprintf(w, "applied:   %d object(s) (server-side apply)\n", len(r.Applied))
+		fmt.Fprintf(w, "applied:   %d object(s) (server-side apply) built from %s\n", len(r.Applied), r.Built)
 	}
 	if r.Err != nil {
 		fmt.Fprintf(w, "error:     %v\n", r.Err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -79,14 +80,28 @@ func TestArgoCDSyncEqualsDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Rebuild 1: Argo CD's engine syncs the overlay, then driftback restore.
+	// Rebuild 1: Argo CD's engine syncs merged/, the path docs/install.md
+	// gives the Application (the overlay's build output, built at the
+	// base's cost), then driftback restore. merged/ must build the very
+	// objects the overlay builds.
 	manifests, err := render.Build(os.DirFS(clone), overlayDir, render.Tree{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := restore.SplitYAML(manifests)
+	mergedManifests, err := render.Build(os.DirFS(clone), overlayDir+"/"+overlay.MergedDir, render.Tree{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	want, err := restore.SplitYAML(manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := restore.SplitYAML(mergedManifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameObjects(want, target) {
+		t.Fatalf("merged/ builds other objects than the overlay:\noverlay:\n%s\nmerged/:\n%s", manifests, mergedManifests)
 	}
 	argoSync(ctx, t, target)
 	out := run(t, root, driftback, "restore", "--kubeconfig", argo.kubeconfig, "--config", cfg, "--repo", repoDir, "--wait", "30s")
@@ -126,6 +141,24 @@ func TestArgoCDSyncEqualsDrill(t *testing.T) {
 	if got, _, _ := unstructured.NestedString(kc.Object, "status", "apiServerURL"); got != apiServerURL {
 		t.Errorf("status.apiServerURL after the Argo CD rebuild = %q, want A's %q", got, apiServerURL)
 	}
+}
+
+// sameObjects reports whether two builds hold the same objects, in any order.
+func sameObjects(a, b []*unstructured.Unstructured) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	byID := map[string]*unstructured.Unstructured{}
+	for _, o := range a {
+		byID[o.GroupVersionKind().String()+"/"+o.GetNamespace()+"/"+o.GetName()] = o
+	}
+	for _, o := range b {
+		w, ok := byID[o.GroupVersionKind().String()+"/"+o.GetNamespace()+"/"+o.GetName()]
+		if !ok || !reflect.DeepEqual(w.Object, o.Object) {
+			return false
+		}
+	}
+	return true
 }
 
 // argoSync applies the overlay to the Argo CD plane with gitops-engine, the

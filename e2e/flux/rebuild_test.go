@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/driftback/driftback/internal/gitserver"
 	"github.com/driftback/driftback/overlay"
+	"github.com/driftback/driftback/render"
 	"github.com/driftback/driftback/restore"
 )
 
@@ -67,12 +69,15 @@ spec:
 	run(t, root, driftback, "snapshot", "--kubeconfig", a.kubeconfig, "--config", cfg, "--repo", repoDir)
 
 	// A is lost. Flux rebuilds B from the branch: a GitRepository on
-	// driftback/demo and a Kustomization on the overlay's path.
+	// driftback/demo and a Kustomization on merged/, the path
+	// docs/install.md gives it (the overlay's build output, built at the
+	// base's cost). merged/ must build the very objects the overlay builds.
 	side := clone(t, repoDir, "driftback/demo")
 	ov, err := overlay.Read(os.DirFS(side), "clusters/demo/driftback")
 	if err != nil {
 		t.Fatal(err)
 	}
+	requireMergedBuildsLikeTheOverlay(t, side, "clusters/demo/driftback")
 	onB := newKustomizeController(t, b, map[string]string{"fleet-driftback": side})
 	cs, err := onB.reconcile(ctx, parseKustomization(t, `
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -80,7 +85,7 @@ kind: Kustomization
 metadata: {name: demo-apps, namespace: default}
 spec:
   sourceRef: {kind: GitRepository, name: fleet-driftback}
-  path: ./clusters/demo/driftback
+  path: ./clusters/demo/driftback/merged
   prune: false
   wait: true
 `))
@@ -108,6 +113,31 @@ spec:
 	}
 	if got, _, _ := unstructured.NestedString(kc.Object, "status", "apiServerURL"); got != apiServerURL {
 		t.Errorf("status.apiServerURL after the Flux rebuild = %q, want A's %q", got, apiServerURL)
+	}
+}
+
+// requireMergedBuildsLikeTheOverlay builds the overlay and its merged/ with
+// krusty and requires the same objects.
+func requireMergedBuildsLikeTheOverlay(t *testing.T, repo, dir string) {
+	t.Helper()
+	objects := func(d string) map[string]map[string]any {
+		built, err := render.Build(os.DirFS(repo), d, render.Tree{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := restore.SplitYAML(built)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]any{}
+		for _, o := range objs {
+			out[o.GroupVersionKind().String()+"/"+o.GetNamespace()+"/"+o.GetName()] = o.Object
+		}
+		return out
+	}
+	want, got := objects(dir), objects(dir+"/"+overlay.MergedDir)
+	if len(want) == 0 || !reflect.DeepEqual(want, got) {
+		t.Fatalf("merged/ builds other objects than the overlay:\noverlay: %v\nmerged/: %v", want, got)
 	}
 }
 
