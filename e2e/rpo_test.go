@@ -20,11 +20,38 @@ import (
 	"github.com/driftback/driftback/internal/gitserver"
 )
 
-// TestRPO measures the recovery point: the time from a mutation in the
-// cluster to the commit that records it on the branch, for `driftback run`
-// with a 1 s debounce, over a steady stream of mutations (one every 150 ms,
-// each to another object). Target: p99 <= debounce + 2 s.
-func TestRPO(t *testing.T) {
+// TestRunRecordsAStreamOfMutations: `driftback run` with a 1 s debounce
+// records every one of a steady stream of mutations (one every 150 ms, each
+// to another object) on the branch. How long each took is BenchmarkRPO's
+// business: a timed assertion here would fail on a busy machine, not on a
+// slow driftback.
+func TestRunRecordsAStreamOfMutations(t *testing.T) {
+	lat := streamMutations(t, "rpo-t")
+	t.Logf("all %d mutations committed (p50 %s, max %s; not a measurement: see BenchmarkRPO)", len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+}
+
+// BenchmarkRPO measures the recovery point: the time from a mutation in
+// the cluster to the commit that records it on the branch, over the stream
+// of TestRunRecordsAStreamOfMutations. Target: p99 <= debounce + 2 s.
+func BenchmarkRPO(b *testing.B) {
+	var all []time.Duration
+	for i := 0; i < b.N; i++ {
+		all = append(all, streamMutations(b, fmt.Sprintf("rpo-b%d", i))...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	n := len(all)
+	p50, p99 := all[n/2], all[(n*99+99)/100-1]
+	b.Logf("RPO over %d mutations (one every 150ms, --debounce 1s): p50 %s, p99 %s, max %s",
+		n, p50.Round(time.Millisecond), p99.Round(time.Millisecond), all[n-1].Round(time.Millisecond))
+	b.ReportMetric(p50.Seconds(), "p50-s")
+	b.ReportMetric(p99.Seconds(), "p99-s")
+}
+
+// streamMutations runs `driftback run` on objects named prefix-NN, mutates
+// their status one every 150 ms, waits until every mutation is on the
+// branch and returns how long each took, sorted.
+func streamMutations(t testing.TB, prefix string) []time.Duration {
+	t.Helper()
 	const (
 		n        = 40
 		debounce = time.Second
@@ -34,7 +61,7 @@ func TestRPO(t *testing.T) {
 	for i := 0; i < n; i++ {
 		u := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "s3.aws.upbound.io/v1beta1", "kind": "Bucket",
-			"metadata": map[string]any{"name": fmt.Sprintf("rpo-%02d", i)},
+			"metadata": map[string]any{"name": fmt.Sprintf("%s-%02d", prefix, i)},
 			"spec":     map[string]any{"forProvider": map[string]any{"region": "eu-west-1"}},
 		}}
 		if _, err := a.dyn.Resource(bktGVR).Create(ctx, u, metav1.CreateOptions{}); err != nil {
@@ -51,7 +78,7 @@ cluster: rpo
 git: {url: `+url+`}
 rules:
 - name: bucket-status
-  match: {apiGroups: [s3.aws.upbound.io], kinds: [Bucket], names: ["rpo-*"]}
+  match: {apiGroups: [s3.aws.upbound.io], kinds: [Bucket], names: ["`+prefix+`-*"]}
   fields: [status.atProvider.arn]
 `), 0o644); err != nil {
 		t.Fatal(err)
@@ -80,7 +107,7 @@ rules:
 		}
 	}()
 	statusFile := func(i int) string {
-		return fmt.Sprintf("clusters/rpo/driftback/status/_cluster/s3.aws.upbound.io_Bucket/rpo-%02d.yaml", i)
+		return fmt.Sprintf("clusters/rpo/driftback/status/_cluster/s3.aws.upbound.io_Bucket/%s-%02d.yaml", prefix, i)
 	}
 
 	// The branch is watched from the start, every 50 ms: a mutation is
@@ -95,11 +122,11 @@ rules:
 	tick := time.NewTicker(every)
 	for i := 0; i < n; i++ {
 		<-tick.C
-		u, err := a.dyn.Resource(bktGVR).Get(ctx, fmt.Sprintf("rpo-%02d", i), metav1.GetOptions{})
+		u, err := a.dyn.Resource(bktGVR).Get(ctx, fmt.Sprintf("%s-%02d", prefix, i), metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		u.Object["status"] = map[string]any{"atProvider": map[string]any{"arn": fmt.Sprintf("arn:aws:s3:::rpo-%02d-v2", i)}}
+		u.Object["status"] = map[string]any{"atProvider": map[string]any{"arn": fmt.Sprintf("arn:aws:s3:::%s-%02d-v2", prefix, i)}}
 		if _, err := a.dyn.Resource(bktGVR).UpdateStatus(ctx, u, metav1.UpdateOptions{FieldManager: "provider-aws"}); err != nil {
 			t.Fatal(err)
 		}
@@ -114,12 +141,7 @@ rules:
 		lat[i] = committed[i].Sub(mutated[i])
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	p50, p99 := lat[n/2], lat[(n*99+99)/100-1]
-	t.Logf("RPO over %d mutations (one every %s, --debounce %s): p50 %s, p99 %s, max %s",
-		n, every, debounce, p50.Round(time.Millisecond), p99.Round(time.Millisecond), lat[n-1].Round(time.Millisecond))
-	if p99 > debounce+2*time.Second {
-		t.Errorf("RPO p99 %s exceeds debounce + 2s", p99)
-	}
+	return lat
 }
 
 // watchBranch polls the branch until every status file i holds its
