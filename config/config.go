@@ -98,16 +98,20 @@ type Overlay struct {
 	// Merged writes merged/ next to the patches: what the overlay builds,
 	// one file per object, for Argo CD and Flux to build without
 	// kustomize's per-patch cost (docs/overlay-cost.md). Unset: on when
-	// Resources is set (without a base there is nothing to merge).
+	// Resources is set (without a base there is nothing to merge) and the
+	// file is not a shard (File.WriteMerged).
 	Merged *bool `json:"merged"`
 }
 
-// WriteMerged reports whether merged/ is written.
-func (o Overlay) WriteMerged() bool {
-	if o.Merged != nil {
-		return *o.Merged
+// WriteMerged reports whether merged/ is written: on by default with a
+// base, never for a shard. A later shard's merged/ would hold the earlier
+// shards' captures as they were at its own last publish, while its overlay
+// reads their directories as they are (docs/sharding.md).
+func (f File) WriteMerged() bool {
+	if f.Overlay.Merged != nil {
+		return *f.Overlay.Merged
 	}
-	return len(o.Resources) > 0
+	return len(f.Overlay.Resources) > 0 && f.Shard == ""
 }
 
 // FluxOverlay holds the settings of the Flux Kustomization that applies the
@@ -244,6 +248,9 @@ func (f File) validate() (*Config, error) {
 	f.Git.Path = clean
 	if err := checkNotSelf(f.Git.Path, f.Overlay.Resources); err != nil {
 		return nil, err
+	}
+	if f.Shard != "" && f.Overlay.Merged != nil && *f.Overlay.Merged {
+		return nil, fmt.Errorf("overlay.merged: true is not allowed with shard %q: a shard's merged/ would keep the earlier shards' captures as of its own last publish; apply the last shard's directory itself (docs/sharding.md)", f.Shard)
 	}
 	if err := gitsync.CheckBranchName(f.Git.Branch); err != nil {
 		return nil, fmt.Errorf("git.branch: %w", err)

@@ -32,6 +32,7 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"not yaml", "\t:", []string{"not a YAML document"}},
+		{"merged on a shard", head + "shard: db\noverlay: {resources: [../base], merged: true}\nrules:\n" + okRule, []string{"overlay.merged", "shard", "docs/sharding.md"}},
 		{"credential field in clear", withRule("- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n"), []string{"rules[0]", `"status.adminPassword" looks like a credential`, "encrypt: true", "allowClearText: true"}},
 		{"connection string in clear", withRule("- name: a\n  match: {kinds: [X]}\n  fields: ['spec.connectionString']\n"), []string{"rules[0]", "looks like a credential"}},
 		{"encrypt without recipients", withRule("- name: a\n  match: {kinds: [X]}\n  fields: [status.adminPassword]\n  encrypt: true\n"), []string{"rules[0]", "encryption.age.recipients"}},
@@ -377,5 +378,30 @@ func TestCredentialFieldsAllowedWhenEncryptedOrClear(t *testing.T) {
 		if _, err := Parse([]byte(in)); err != nil {
 			t.Errorf("%s: %v", rule, err)
 		}
+	}
+}
+
+// TestWriteMergedDefault: merged/ is written by default with a base, never
+// by default for a shard or without a base, and as the file says otherwise.
+func TestWriteMergedDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     bool
+	}{
+		{"with a base", "overlay: {resources: [../base]}\n", true},
+		{"without a base", "", false},
+		{"a shard", "shard: db\noverlay: {resources: [../base]}\n", false},
+		{"turned off", "overlay: {resources: [../base], merged: false}\n", false},
+		{"turned on without a base", "overlay: {merged: true}\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(head + tc.in + "rules:\n" + okRule))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.WriteMerged(); got != tc.want {
+				t.Errorf("WriteMerged() = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -333,7 +333,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			built = true
 		}
 	}
-	if w.cfg.Overlay.WriteMerged() != (st.merged != nil) {
+	if w.cfg.WriteMerged() != (st.merged != nil) {
 		return c, nil, false, nil
 	}
 	ms, err := w.mergedUpdate(layout.Base, st.merged, upd)

@@ -34,7 +34,7 @@ func isRecordListed(p string) bool {
 // addMerged adds merged/ to the full path's tree when overlay.merged is on,
 // and returns what the next incremental publish starts from (nil when off).
 func (w *Writer) addMerged(base *render.BaseIndex, tree render.Tree) (*mergedState, error) {
-	if !w.cfg.Overlay.WriteMerged() {
+	if !w.cfg.WriteMerged() {
 		return nil, nil
 	}
 	st := &mergedState{record: render.Tree{}}
