@@ -37,7 +37,13 @@ func mix(a, b uint64) uint64 { return maphash.Comparable(fpSeed, [2]uint64{a, b}
 
 func fingerprint(c *capture.Capture) uint64 {
 	r := c.Ref
-	h := mix(tagString, maphash.String(fpSeed, r.Group+"\x00"+r.Version+"\x00"+r.Kind+"\x00"+r.Namespace+"\x00"+r.Name+"\x00"+string(c.Mode)))
+	var id maphash.Hash
+	id.SetSeed(fpSeed)
+	for _, s := range [...]string{r.Group, r.Version, r.Kind, r.Namespace, r.Name, string(c.Mode)} {
+		id.WriteString(s)
+		id.WriteByte(0)
+	}
+	h := mix(tagString, id.Sum64())
 	h = mix(h, hashValue(c.Object))
 	h = mix(h, hashValue(c.Applied))
 	h = mix(h, hashValue(c.Whole))

@@ -51,6 +51,8 @@ type objRec struct {
 	resource, patch, target string
 	// seen marks the publish that saw its capture (incState.gen).
 	seen uint64
+	// pos is its index in incState.order.
+	pos int
 }
 
 type fileRec struct {
@@ -75,6 +77,10 @@ type incState struct {
 	layout string
 	// objs by ref without version (the file name ignores it).
 	objs map[capture.ObjectRef]*objRec
+	// order is the records in the order of the last publish's captures
+	// (capture/live hands them sorted): the next publish finds most of
+	// its captures' records by walking it, without hashing refs.
+	order []*objRec
 	// objects hold at least one file (overlay.ObjectKeys counts them);
 	// unmatched hold a file under unmatched/.
 	objects, unmatched int
@@ -137,8 +143,15 @@ func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []captur
 		}
 		st.add(rec)
 		st.objs[k] = rec
+		rec.pos = len(st.order)
+		st.order = append(st.order, rec)
 	}
 	return st
+}
+
+// sameObject reports whether a record is for ref (any version).
+func sameObject(rec *objRec, ref capture.ObjectRef) bool {
+	return rec.ref.Name == ref.Name && rec.ref.Namespace == ref.Namespace && rec.ref.Kind == ref.Kind && rec.ref.Group == ref.Group
 }
 
 func (st *incState) add(r *objRec) {
@@ -221,22 +234,33 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	}
 	var changed []change
 	var added map[capture.ObjectRef]bool
+	order := make([]*objRec, len(caps)) // the new order; changed ones filled in below
+	next, seen := 0, 0                  // next: where in st.order the walk is
 	for i := range caps {
 		cp := &caps[i]
 		if len(cp.EncryptKeys) > 0 {
 			return c, nil, false, nil
 		}
-		k := unversioned(cp.Ref)
 		fp := fingerprint(cp)
-		if rec := st.objs[k]; rec != nil {
+		var rec *objRec
+		if next < len(st.order) && sameObject(st.order[next], cp.Ref) {
+			rec = st.order[next]
+			next++
+		} else if rec = st.objs[unversioned(cp.Ref)]; rec != nil {
+			next = rec.pos + 1
+		}
+		if rec != nil {
 			if rec.seen == gen {
 				return c, nil, false, nil // two captures, one file
 			}
 			rec.seen = gen
+			seen++
 			if rec.fp == fp && rec.ref == cp.Ref {
+				order[i] = rec
 				continue
 			}
 		} else {
+			k := unversioned(cp.Ref)
 			if added[k] {
 				return c, nil, false, nil
 			}
@@ -248,9 +272,11 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		changed = append(changed, change{i, fp})
 	}
 	d := incDelta{changed: make(map[capture.ObjectRef]*objRec, len(changed))}
-	for k, rec := range st.objs {
-		if rec.seen != gen {
-			d.removed = append(d.removed, k)
+	if seen < len(st.objs) {
+		for k, rec := range st.objs {
+			if rec.seen != gen {
+				d.removed = append(d.removed, k)
+			}
 		}
 	}
 	// Render what changed; compare file by file with what was written.
@@ -296,6 +322,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			}
 		}
 		d.changed[k] = rec
+		order[ch.i] = rec
 	}
 	for _, k := range d.removed {
 		old := st.objs[k]
@@ -356,6 +383,10 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			}
 			st.add(rec)
 			st.objs[k] = rec
+		}
+		st.order = order
+		for i, rec := range order {
+			rec.pos = i
 		}
 		switch {
 		case built:
