@@ -2,8 +2,6 @@ package render
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -11,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/internal/benchenv"
 )
 
 // BenchmarkOverlayShape measures what Argo CD and Flux pay on every
@@ -28,16 +27,9 @@ import (
 // DRIFTBACK_BENCH_OBJECTS (e.g. "2000,10000") overrides the sizes, 1000 and
 // 2000; a base of 10,000 objects takes minutes per build.
 func BenchmarkOverlayShape(b *testing.B) {
-	sizes := []int{1000, 2000}
-	if s := os.Getenv("DRIFTBACK_BENCH_OBJECTS"); s != "" {
-		sizes = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				b.Fatalf("DRIFTBACK_BENCH_OBJECTS=%q: %v", s, err)
-			}
-			sizes = append(sizes, n)
-		}
+	sizes, err := benchenv.Objects(1000, 2000)
+	if err != nil {
+		b.Fatal(err)
 	}
 	for _, n := range sizes {
 		shapes := shapeFixtures(b, n)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/driftback/driftback/internal/benchenv"
 	"github.com/driftback/driftback/internal/gitserver"
 	"github.com/driftback/driftback/internal/testenv"
 )
@@ -36,16 +36,9 @@ import (
 // driftback-status). The whole benchmark runs once; its results are metrics
 // and a table in the log.
 func BenchmarkWatchMemory(b *testing.B) {
-	sizes := []int{10000, 50000}
-	if s := os.Getenv("DRIFTBACK_BENCH_OBJECTS"); s != "" {
-		sizes = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				b.Fatalf("DRIFTBACK_BENCH_OBJECTS=%q: %v", s, err)
-			}
-			sizes = append(sizes, n)
-		}
+	sizes, err := benchenv.Objects(10000, 50000)
+	if err != nil {
+		b.Fatal(err)
 	}
 	sides := map[string]bool{}
 	for _, f := range strings.Split(os.Getenv("DRIFTBACK_BENCH_SIDES"), ",") {
