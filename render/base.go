@@ -32,6 +32,8 @@ type BaseIndex struct {
 	// built is every object of the base as the overlay's kustomize build
 	// sees it (before Flux's renaming), in build order: what Merged copies.
 	built []builtObject
+	// builtByID indexes built by idKeyOf: where Merged finds a patch's target.
+	builtByID map[idKey][]int
 }
 
 // builtObject is one object of the base's build: its kustomize id and YAML,
@@ -118,6 +120,11 @@ func IndexBaseFor(base fs.FS, dir string, resources []string, t FluxTransform) (
 		if err != nil {
 			return nil, fmt.Errorf("index the base: %s %s: %w", gvk.Kind, a.GetName(), err)
 		}
+		if idx.builtByID == nil {
+			idx.builtByID = map[idKey][]int{}
+		}
+		ik := idKeyOf(a.CurId())
+		idx.builtByID[ik] = append(idx.builtByID[ik], len(idx.built))
 		idx.built = append(idx.built, newBuiltObject(a.CurId(), y))
 		e := baseEntry{obj: obj, name: a.GetName(), namespace: a.GetNamespace()}
 		k := baseKey{gvk.Group, gvk.Kind, r.GetNamespace(), r.GetName()}

@@ -52,19 +52,18 @@ func Merged(base *BaseIndex, t Tree, cache *MergeCache) (Tree, error) {
 		if err != nil {
 			return nil, fmt.Errorf("merged: %w", err)
 		}
-		target := -1
-		for i := range built {
-			if built[i].id.Equals(id) {
-				if target >= 0 {
-					return nil, fmt.Errorf("merged: patch %s matches more than one object of the base (%s)", p.Path, id)
-				}
-				target = i
-			}
+		var targets []int
+		if base != nil {
+			targets = base.builtByID[idKeyOf(id)]
 		}
-		if target < 0 {
+		switch len(targets) {
+		case 0:
 			return nil, fmt.Errorf("merged: patch %s: the base defines no %s", p.Path, id)
+		case 1:
+			patches[targets[0]] = append(patches[targets[0]], p.Path)
+		default:
+			return nil, fmt.Errorf("merged: patch %s matches more than one object of the base (%s)", p.Path, id)
 		}
-		patches[target] = append(patches[target], p.Path)
 	}
 	out := make(Tree, len(built)+len(k.Resources)+1)
 	files := make([]string, 0, len(built)+len(k.Resources))
@@ -109,6 +108,15 @@ func Merged(base *BaseIndex, t Tree, cache *MergeCache) (Tree, error) {
 	}
 	out[path.Join(overlay.MergedDir, overlay.KustomizationFile)] = append([]byte(header), kb...)
 	return out, nil
+}
+
+// idKey holds what resid.ResId.Equals compares (group, version, kind,
+// name and the effective namespace), so a patch finds its target in a map
+// instead of kustomize's scan of every object.
+type idKey struct{ group, version, kind, name, namespace string }
+
+func idKeyOf(id resid.ResId) idKey {
+	return idKey{id.Group, id.Version, id.Kind, id.Name, id.EffectiveNamespace()}
 }
 
 // newBuiltObject is an object of a build as Merged copies it.
