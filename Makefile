@@ -76,7 +76,7 @@ unit: tools ## Only the tests that need no control plane (fast; real git http-ba
 	$(GO) test -count=1 ./capture/ ./config/ ./render/ ./gitsync/ ./describe/ ./rbac/ ./overlay/ ./writeback/ ./kube/ ./capture/live/ ./follow/ ./internal/httpserve/
 
 bench: controlplane ## Benchmarks (memory, CPU, commit cost); see BENCHMARKS.md.
-	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) test -run '^$$' -bench . -benchmem -timeout 120m ./...
 
 demo: controlplane build ## The main job on an embedded control plane, end to end.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" $(GO) run ./hack/demo --driftback $(BIN)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/driftback/driftback/internal/benchenv"
 	"github.com/driftback/driftback/internal/gitserver"
-	"github.com/driftback/driftback/internal/testenv"
 )
 
 // BenchmarkWatchMemory compares, at N objects of a few KiB each, the peak RSS
@@ -47,35 +45,12 @@ func BenchmarkWatchMemory(b *testing.B) {
 		}
 	}
 	want := func(side string) bool { return len(sides) == 0 || sides[side] }
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cp, err := testenv.Start(filepath.Join(root, "testdata", "crds"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cp.Stop()
-	tmp := b.TempDir()
-	kubeconfig, err := cp.WriteKubeconfig(tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bin := func(name, pkg string) string {
-		out := filepath.Join(tmp, name)
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Dir = root
-		if o, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, o)
-		}
-		return out
-	}
-	driftback := bin("driftback", "./cmd/driftback")
-	watchmem := bin("watchmem", "./hack/bench/watchmem")
+	pl := startPlane(b)
+	driftback := pl.build(b, "driftback", "./cmd/driftback")
+	watchmem := pl.build(b, "watchmem", "./hack/bench/watchmem")
+	kubeconfig := pl.kubeconfig
 
-	cfg := cp.Config
-	cfg.QPS = -1 // no client-side limit while filling the apiserver
-	dyn := dynamic.NewForConfigOrDie(cfg)
+	dyn := pl.unlimitedClient()
 	table := []string{"| objects | side | peak RSS (MB) | CPU (s) | wall (s) |", "|---|---|---|---|---|"}
 	have := 0
 	b.ResetTimer()
@@ -112,11 +87,8 @@ func BenchmarkWatchMemory(b *testing.B) {
 			row("transform-informer", floor)
 		}
 		for _, v := range []struct{ side, fields string }{
-			{"driftback-metadata", `
-  - metadata.annotations["crossplane.io/external-name"]`},
-			{"driftback-status", `
-  - metadata.annotations["crossplane.io/external-name"]
-  - status.atProvider.arn`},
+			{"driftback-metadata", metadataFields},
+			{"driftback-status", statusFields},
 		} {
 			if !want(v.side) {
 				continue
@@ -178,65 +150,20 @@ func runBaseline(b testing.TB, watchmem, kubeconfig, mode string, n int) result 
 // runDriftback runs `driftback run` into a fresh repository until the first
 // commit lands, then stops it with SIGTERM; wall is start to first commit.
 func runDriftback(b testing.TB, driftback, kubeconfig, fields string, n int) result {
-	srv := gitserver.New(b, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(b, fmt.Sprintf("bench-%d", time.Now().UnixNano()))
-	cfgPath := filepath.Join(b.TempDir(), "driftback.yaml")
-	cfg := `apiVersion: driftback.dev/v1alpha1
-kind: Config
-cluster: bench
-rules:
-- name: external-name
-  match: {apiGroups: [s3.aws.upbound.io], kinds: [Bucket]}
-  fields: ` + fields + "\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(driftback, "run", "--kubeconfig", kubeconfig, "--config", cfgPath, "--repo", url,
-		"--metrics-addr", "127.0.0.1:0", "--debounce", "1s",
-		// The first commit must hold every object: on loaded shared cores a
-		// large list can outlast the default minute.
-		"--sync-timeout", "20m")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(20 * time.Minute)
-	var wall time.Duration
-	for wall == 0 {
-		select {
-		case err := <-exited:
-			b.Fatalf("driftback run exited before its first commit: %v\n%s", err, logs.String())
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			<-exited
-			b.Fatalf("no commit from driftback run within 20 minutes:\n%s", logs.String())
-		case <-time.After(20 * time.Millisecond): // polling interval
-		}
-		if exec.Command("git", "-C", repoDir, "rev-parse", "-q", "--verify", "refs/heads/driftback/bench").Run() == nil {
-			wall = time.Since(start)
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		b.Fatal(err)
-	}
-	if err := <-exited; err != nil {
-		b.Fatalf("driftback run: %v\n%s", err, logs.String())
-	}
+	d := startDriftback(b, driftback, kubeconfig, fields)
+	wall := d.waitFirstCommit(b)
+	d.stop(b)
 	// Where the time went, from driftback's own log.
-	for _, l := range strings.Split(logs.String(), "\n") {
+	for _, l := range strings.Split(d.logs.String(), "\n") {
 		if strings.Contains(l, "synced") || strings.Contains(l, "msg=committed") || strings.Contains(l, "msg=watching") {
 			b.Log(l)
 		}
 	}
-	files := gitserver.Run(b, repoDir, "git", "ls-tree", "-r", "--name-only", "driftback/bench")
+	files := gitserver.Run(b, d.repoDir, "git", "ls-tree", "-r", "--name-only", benchBranch)
 	if got := strings.Count(files, "unmatched/"); got != n {
 		b.Fatalf("the first commit records %d objects, want %d", got, n)
 	}
-	return usage(b, cmd.ProcessState, wall)
+	return usage(b, d.cmd.ProcessState, wall)
 }
 
 var bucketGVR = schema.GroupVersionResource{Group: "s3.aws.upbound.io", Version: "v1beta1", Resource: "buckets"}
