@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -31,13 +32,37 @@ func (j *fileJobs) add(name string, obj map[string]any, header []byte, ref captu
 	return nil
 }
 
-// encode writes one object as YAML. sigs.k8s.io/yaml goes through JSON,
+// encodeFile returns header followed by obj as YAML, written directly
+// where the direct encoder can (yamlenc.go) into scratch (reused by the
+// caller, may be nil), then copied into a slice of the file's exact size:
+// a large render holds every file until it is committed.
+func encodeFile(scratch *[]byte, header []byte, obj map[string]any) ([]byte, error) {
+	var buf []byte
+	if scratch != nil {
+		buf = (*scratch)[:0]
+	}
+	buf = append(buf, header...)
+	out, ok := appendYAML(buf, obj)
+	if !ok {
+		b, err := marshalYAML(obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(buf, b...)
+	}
+	if scratch != nil {
+		*scratch = out
+	}
+	return slices.Clone(out), nil
+}
+
+// marshalYAML writes what the direct encoder does not. sigs.k8s.io/yaml goes through JSON,
 // which leaves DEL and C1 control characters raw, and its YAML parser then
 // refuses them ("control characters are not allowed"); a name or value
 // holding one (a ClusterRole may be named so) is written by go-yaml
 // directly instead, which escapes them ("\x7F"). Both decode to the same
 // object.
-func encode(obj map[string]any) ([]byte, error) {
+func marshalYAML(obj map[string]any) ([]byte, error) {
 	b, err := yaml.Marshal(obj)
 	if err == nil {
 		return b, nil
@@ -60,13 +85,13 @@ func (j fileJobs) marshal(t Tree) []Skipped {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(j)) {
 		wg.Go(func() {
+			var scratch []byte
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(j) {
 					return
 				}
-				b, err := encode(j[i].obj)
-				out[i], errs[i] = append(append([]byte(nil), j[i].header...), b...), err
+				out[i], errs[i] = encodeFile(&scratch, j[i].header, j[i].obj)
 			}
 		})
 	}

@@ -36,12 +36,13 @@ func RenderObject(c capture.Capture, l Layout) (Object, error) {
 		return Object{}, err
 	}
 	out := Object{Files: make(map[string][]byte, len(files)), Resource: res, Patch: pat}
+	var scratch []byte
 	for _, j := range files {
-		b, err := encode(j.obj)
+		b, err := encodeFile(&scratch, j.header, j.obj)
 		if err != nil {
 			return Object{}, fmt.Errorf("render %s: %w", j.name, err)
 		}
-		out.Files[j.name] = append(append([]byte(nil), j.header...), b...)
+		out.Files[j.name] = b
 	}
 	return out, nil
 }
