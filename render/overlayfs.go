@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -13,25 +14,108 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// overlayFS is the kustomize file system krusty builds on: the rendered tree,
-// held in memory, laid over a read-only base (the rest of the repository).
-// Reads of the base are lazy, so a build touches only the files the
-// kustomizations reference, however large the repository is.
+// overlayFS is the kustomize file system krusty builds on: the rendered tree
+// at dir, laid over a read-only base (the rest of the repository), under
+// what krusty writes itself (mem). Reads of the tree and of the base are
+// lazy, so a build touches only the files the kustomizations reference:
+// the tree is not copied into a file system of its own (a first commit of
+// 100,000 files whose kustomization lists none of them, only status/ and
+// unmatched/ files, read two; issue 15, item 2).
 type overlayFS struct {
-	mem  filesys.FileSystem // the rendered tree and anything krusty writes
-	base fs.FS              // may be nil
+	mem  filesys.FileSystem // anything krusty writes; read first
+	tree Tree
+	// root is the tree's directory as an absolute path ("/" for the
+	// repository's root).
+	root string
+	// dirs are the tree's directories, relative to root ("." included).
+	dirs map[string]bool
+	base fs.FS // may be nil
 }
 
 var _ filesys.FileSystem = overlayFS{}
 
 func newOverlayFS(base fs.FS, dir string, t Tree) (overlayFS, error) {
-	mem := filesys.MakeFsInMemory()
-	for p, b := range t {
-		if err := mem.WriteFile(path.Join("/", dir, p), b); err != nil {
-			return overlayFS{}, err
+	o := overlayFS{mem: filesys.MakeFsInMemory(), tree: t, root: path.Join("/", dir), dirs: map[string]bool{}, base: base}
+	for p := range t {
+		if !fs.ValidPath(p) || p == "." {
+			return overlayFS{}, fmt.Errorf("rendered file %q: not a relative path", p)
+		}
+		for d := path.Dir(p); !o.dirs[d]; d = path.Dir(d) {
+			o.dirs[d] = true
+			if d == "." {
+				break
+			}
 		}
 	}
-	return overlayFS{mem: mem, base: base}, nil
+	return o, nil
+}
+
+// treeRel returns p relative to the tree's directory, when it is in it.
+func (o overlayFS) treeRel(p string) (string, bool) {
+	p = path.Clean(path.Join("/", filepath.ToSlash(p)))
+	if p == o.root {
+		return ".", true
+	}
+	if o.root == "/" {
+		return p[1:], true
+	}
+	return strings.CutPrefix(p, o.root+"/")
+}
+
+// treeFile returns a file of the tree.
+func (o overlayFS) treeFile(p string) ([]byte, bool) {
+	r, ok := o.treeRel(p)
+	if !ok {
+		return nil, false
+	}
+	b, ok := o.tree[r]
+	return b, ok
+}
+
+// treeDir reports whether p is a directory of the tree or one above it.
+func (o overlayFS) treeDir(p string) bool {
+	if len(o.dirs) == 0 {
+		return false
+	}
+	if r, ok := o.treeRel(p); ok {
+		return o.dirs[r]
+	}
+	p = path.Clean(path.Join("/", filepath.ToSlash(p)))
+	return p == "/" || strings.HasPrefix(o.root, p+"/")
+}
+
+// treeNames lists the names directly in a directory of the tree (or one
+// above it).
+func (o overlayFS) treeNames(p string) []string {
+	if !o.treeDir(p) {
+		return nil
+	}
+	r, ok := o.treeRel(p)
+	if !ok {
+		// Above the tree: the next name on the way down to it.
+		p = path.Clean(path.Join("/", filepath.ToSlash(p)))
+		rest := strings.TrimPrefix(o.root, strings.TrimSuffix(p, "/")+"/")
+		name, _, _ := strings.Cut(rest, "/")
+		return []string{name}
+	}
+	prefix := ""
+	if r != "." {
+		prefix = r + "/"
+	}
+	seen := map[string]bool{}
+	var out []string
+	for f := range o.tree {
+		rest, ok := strings.CutPrefix(f, prefix)
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // rel converts a kustomize path (absolute, rooted at the repository) to an
@@ -64,6 +148,7 @@ func (o overlayFS) Open(p string) (filesys.File, error) {
 	if o.memFile(p) {
 		return o.mem.Open(p)
 	}
+	// A file of the tree or the base, in a file system of its own.
 	b, err := o.ReadFile(p)
 	if err != nil {
 		return nil, err
@@ -79,6 +164,9 @@ func (o overlayFS) ReadFile(p string) ([]byte, error) {
 	if o.memFile(p) {
 		return o.mem.ReadFile(p)
 	}
+	if b, ok := o.treeFile(p); ok {
+		return b, nil
+	}
 	if o.base == nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
 	}
@@ -86,7 +174,7 @@ func (o overlayFS) ReadFile(p string) ([]byte, error) {
 }
 
 func (o overlayFS) IsDir(p string) bool {
-	if o.mem.IsDir(p) {
+	if o.mem.IsDir(p) || o.treeDir(p) {
 		return true
 	}
 	fi, ok := o.baseStat(p)
@@ -94,7 +182,10 @@ func (o overlayFS) IsDir(p string) bool {
 }
 
 func (o overlayFS) Exists(p string) bool {
-	if o.mem.Exists(p) {
+	if o.mem.Exists(p) || o.treeDir(p) {
+		return true
+	}
+	if _, ok := o.treeFile(p); ok {
 		return true
 	}
 	_, ok := o.baseStat(p)
@@ -111,6 +202,12 @@ func (o overlayFS) ReadDir(p string) ([]string, error) {
 			return nil, err
 		}
 		for _, n := range ns {
+			names[n] = true
+		}
+	}
+	if o.treeDir(p) {
+		found = true
+		for _, n := range o.treeNames(p) {
 			names[n] = true
 		}
 	}
@@ -152,6 +249,25 @@ func (o overlayFS) Glob(pattern string) ([]string, error) {
 		return nil, err
 	}
 	for _, m := range ms {
+		found[m] = true
+	}
+	// The tree's files as filesys's in-memory Glob lists its own: files
+	// only, hidden ones only for a hidden pattern.
+	var treeMatches []string
+	for f := range o.tree {
+		p := path.Join(o.root, f)
+		ok, err := filepath.Match(pattern, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			treeMatches = append(treeMatches, p)
+		}
+	}
+	if !filesys.IsHiddenFilePath(pattern) {
+		treeMatches = filesys.RemoveHiddenFiles(treeMatches)
+	}
+	for _, m := range treeMatches {
 		found[m] = true
 	}
 	if o.base != nil {
