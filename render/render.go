@@ -79,8 +79,8 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 	// krusty rejects one with no field set as "kustomization.yaml is empty".
 	k := kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization", Resources: []string{}}
 	k.Resources = append(k.Resources, l.Resources...)
-	sorted := append([]capture.Capture(nil), caps...)
-	capture.Sort(sorted)
+	sorted := sortedCaptures(caps)
+	var skipped []Skipped
 	for i, c := range sorted {
 		if i > 0 && sorted[i-1].Ref == c.Ref {
 			return nil, nil, fmt.Errorf("render: %s captured twice", c.Ref)
@@ -95,8 +95,15 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 		if pat != "" {
 			k.Patches = append(k.Patches, patch{Path: pat})
 		}
+		// Encode a chunk at a time: the objects render builds for a file
+		// (a status file's maps) are garbage once encoded, instead of all
+		// of a large cluster's at once.
+		if len(files) >= marshalChunk || i == len(sorted)-1 {
+			skipped = append(skipped, files.marshal(t)...)
+			clear(files)
+			files = files[:0]
+		}
 	}
-	skipped := files.marshal(t)
 	if len(skipped) > 0 {
 		// The skipped objects' files are not in t: not listed either.
 		k.Resources = slices.DeleteFunc(k.Resources, func(p string) bool { return isObjectFile(p) && t[p] == nil })
@@ -113,6 +120,23 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 	}
 	t[overlay.MetaFile] = mb
 	return t, skipped, nil
+}
+
+// marshalChunk is how many files RenderEach encodes at a time.
+const marshalChunk = 4096
+
+// sortedCaptures returns the captures in render's order: caps itself when
+// it is in that order already (capture/live hands them sorted; a copy of
+// 100,000 captures is 20 MB), a sorted copy otherwise.
+func sortedCaptures(caps []capture.Capture) []capture.Capture {
+	for i := 1; i < len(caps); i++ {
+		if !caps[i-1].Ref.Less(caps[i].Ref) {
+			sorted := slices.Clone(caps)
+			capture.Sort(sorted)
+			return sorted
+		}
+	}
+	return caps
 }
 
 // isObjectFile reports whether an overlay path is one of the object files
