@@ -36,14 +36,26 @@ type Follower struct {
 	Active func() bool
 	// Metrics are updated as the follower goes; NewMetrics.
 	Metrics *Metrics
+	// Rerender, when set, asks this process's writer for a publish of its
+	// captures over the base: what it renders depends on the base (an
+	// object the base defines is patched, one it does not is kept under
+	// unmatched/). Called once each time the base branch's tip is seen to
+	// move, whichever process moves the side branch: a base that drops an
+	// object the overlay patches leaves an overlay that does not build
+	// (carrying it cannot help; rendering again keeps the fields under
+	// unmatched/, and that publish moves the side branch), and a base that
+	// takes one back would leave its fields unapplied under unmatched/.
+	Rerender func()
 
 	mu      sync.Mutex
 	trigger chan struct{}
+	// seenBase is the base tip of the last check (Rerender).
+	seenBase string
 }
 
-// ErrBuild marks a base move the carried overlay does not build on:
-// nothing is committed.
-var ErrBuild = errors.New("the overlay does not build on the new base")
+// ErrBuild marks a base move the overlay cannot be carried onto as it is
+// (render.VerifyCarried, render.VerifyDownstream): nothing is committed.
+var ErrBuild = errors.New("the overlay cannot be carried onto the new base as it is")
 
 // Metrics are the follower's Prometheus series.
 type Metrics struct {
@@ -70,7 +82,7 @@ func NewMetrics() *Metrics {
 		}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "driftback_base_follow_failures_total",
-			Help: "Base branch checks or re-derivations that failed (Git unreachable, the overlay does not build on the new base).",
+			Help: "Base branch checks or re-derivations that failed (Git unreachable, the overlay cannot be carried onto the new base as it is).",
 		}),
 	}
 }
@@ -124,7 +136,11 @@ func (f *Follower) Once(ctx context.Context) error {
 		return err
 	}
 	f.record(lag)
-	if lag.Commits == 0 || (f.Active != nil && !f.Active()) {
+	if f.Active != nil && !f.Active() {
+		return nil
+	}
+	f.rerenderOnNewBase(lag.BaseTip.String())
+	if lag.Commits == 0 {
 		return nil
 	}
 	res, err := f.Repo.Publish(ctx, f.Target, f.carry)
@@ -209,7 +225,17 @@ func (f *Follower) carry(parent fs.FS) (gitsync.Content, error) {
 	if err != nil {
 		return gitsync.Content{}, fmt.Errorf("read %s: %w", dir, err)
 	}
-	if err := render.Verify(parent, dir, tree); err != nil {
+	if err := render.VerifyCarried(parent, dir, tree); err != nil {
+		return gitsync.Content{}, fmt.Errorf("%w (tip of %s), the side branch stays where it is until the overlay is rendered again over it: %v", ErrBuild, f.Target.BaseBranch, err)
+	}
+	// The later shards build on this directory: the move must leave the
+	// last of them, what Argo CD and Flux apply, building too. One that
+	// does not is rendered again by its own shard's follower (Rerender).
+	later, err := overlay.Downstream(parent, dir)
+	if err != nil {
+		return gitsync.Content{}, fmt.Errorf("find the shards that build on %s: %w", dir, err)
+	}
+	if err := render.VerifyDownstream(parent, dir, tree, later); err != nil {
 		return gitsync.Content{}, fmt.Errorf("%w (tip of %s), the side branch stays where it is: %v", ErrBuild, f.Target.BaseBranch, err)
 	}
 	update, err := remerge(parent, dir, tree)
@@ -226,4 +252,16 @@ func (f *Follower) carry(parent fs.FS) (gitsync.Content, error) {
 			return fmt.Sprintf("follow %s in %s\n\nThe base branch moved; the overlay is carried over unchanged.", f.Target.BaseBranch, dir)
 		},
 	}, nil
+}
+
+// rerenderOnNewBase calls Rerender when the base tip moved since the last
+// check (not at the first: the writer's first publish renders over the
+// base anyway).
+func (f *Follower) rerenderOnNewBase(tip string) {
+	moved := f.seenBase != "" && tip != f.seenBase
+	f.seenBase = tip
+	if moved && f.Rerender != nil {
+		slog.Info("the base branch moved: rendering the captures again over it", "dir", f.Target.Dir, "base", f.Target.BaseBranch, "base_commit", tip)
+		f.Rerender()
+	}
 }

@@ -166,3 +166,91 @@ func TestOnceOnAStandbyOnlyMeasures(t *testing.T) {
 		t.Errorf("behind commits = %v, want 2", got)
 	}
 }
+
+// A chain of two shards (docs/sharding.md): b builds on a, which builds on
+// the base. When main drops the object only b patches, a still builds and
+// b does not: neither follower may move the side branch (the last
+// directory is what Argo CD and Flux apply), and each asks its writer to
+// render again over the new base, once per base tip.
+func TestOnceKeepsTheLastShardBuilding(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  a: b\n"
+	}
+	gitserver.Seed(t, repoDir, "main", map[string]string{
+		"base/kustomization.yaml": "resources: [app.yaml, vol.yaml]\n",
+		"base/app.yaml":           cm("app"),
+		"base/vol.yaml":           cm("vol"),
+	})
+	repo, err := gitsync.Auth{}.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const a, b = "clusters/c1/driftback-a", "clusters/c1/driftback-b"
+	shard := func(d, resource, patched string) gitsync.Target {
+		tg := gitsync.Target{Branch: "driftback/c1", BaseBranch: "main", Dir: d, AuthorName: "driftback", AuthorEmail: "driftback@localhost"}
+		files := render.Tree{
+			".driftback.yaml":    []byte("cluster: c1\n"),
+			"kustomization.yaml": []byte("resources: [" + resource + "]\npatches: [{path: patches/p.yaml}]\n"),
+			"patches/p.yaml":     []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + patched + "\ndata:\n  id: captured\n"),
+		}
+		if _, err := repo.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) { return gitsync.Content{Files: files}, nil }); err != nil {
+			t.Fatal(err)
+		}
+		return tg
+	}
+	ta, tb := shard(a, "../../../base", "app"), shard(b, "../driftback-a", "vol")
+	reruns := map[string]int{}
+	follower := func(tg gitsync.Target) *Follower {
+		return &Follower{Repo: repo, Target: tg, Interval: time.Hour, Metrics: NewMetrics(), Rerender: func() { reruns[tg.Dir]++ }}
+	}
+	fa, fb := follower(ta), follower(tb)
+	for _, f := range []*Follower{fa, fb} {
+		if err := f.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1"))
+
+	commit(t, repoDir, "base/kustomization.yaml", "resources: [app.yaml]\n")
+	err = fa.Once(context.Background())
+	if !errors.Is(err, ErrBuild) || !strings.Contains(err.Error(), b) {
+		t.Fatalf("first shard's follower: err = %v, want ErrBuild naming %s", err, b)
+	}
+	for range 2 {
+		if err := fb.Once(context.Background()); !errors.Is(err, ErrBuild) {
+			t.Fatalf("last shard's follower: err = %v, want ErrBuild", err)
+		}
+	}
+	if now := strings.TrimSpace(gitserver.Run(t, repoDir, "git", "rev-parse", "driftback/c1")); now != before {
+		t.Fatalf("the side branch moved to %s with a last directory that does not build", now)
+	}
+	if reruns[a] != 1 || reruns[b] != 1 {
+		t.Errorf("rerenders %v: want each shard's writer asked once for the new base tip", reruns)
+	}
+
+	// The last shard renders over the new base (its patch is kept under
+	// unmatched/, not applied): now the first shard's follower has
+	// nothing left to do, and both directories build.
+	if _, err := repo.Publish(context.Background(), tb, func(fs.FS) (gitsync.Content, error) {
+		return gitsync.Content{Files: render.Tree{
+			".driftback.yaml":    []byte("cluster: c1\n"),
+			"kustomization.yaml": []byte("resources: [../driftback-a]\n"),
+			"unmatched/vol.yaml": []byte(cm("vol")),
+		}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fa.Once(context.Background()); err != nil {
+		t.Fatalf("first shard's follower after the last one rendered again: %v", err)
+	}
+	files, _, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1")
+	mfs := fstest.MapFS{}
+	for p, c := range files {
+		mfs[p] = &fstest.MapFile{Data: []byte(c)}
+	}
+	if _, err := render.Build(mfs, b, nil); err != nil {
+		t.Fatalf("the last directory does not build: %v", err)
+	}
+}

@@ -25,8 +25,9 @@ type Options struct {
 
 // Start runs a follower (side mode only) and the push webhook, if asked
 // for, until ctx ends or stop is called. active says whether this process
-// writes (leader election).
-func Start(ctx context.Context, repo *gitsync.Repo, t gitsync.Target, o Options, m *Metrics, active func() bool) (stop func(), err error) {
+// writes (leader election); rerender asks its writer for a publish
+// (Follower.Rerender).
+func Start(ctx context.Context, repo *gitsync.Repo, t gitsync.Target, o Options, m *Metrics, active func() bool, rerender func()) (stop func(), err error) {
 	if o.Poll <= 0 {
 		return nil, fmt.Errorf("--base-poll: %v is not allowed: a positive duration (the side branch must follow its base)", o.Poll)
 	}
@@ -36,7 +37,7 @@ func Start(ctx context.Context, repo *gitsync.Repo, t gitsync.Target, o Options,
 		}
 		return func() {}, nil
 	}
-	f := &Follower{Repo: repo, Target: t, Interval: o.Poll, Active: active, Metrics: m}
+	f := &Follower{Repo: repo, Target: t, Interval: o.Poll, Active: active, Metrics: m, Rerender: rerender}
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); f.Run(fctx) }()

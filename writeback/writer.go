@@ -90,6 +90,9 @@ type Writer struct {
 	paths struct{ incremental, full, cheap, fullBuilds int }
 	// merged keeps merged/'s objects across publishes (merged.go).
 	merged render.MergeCache
+	// downstream is the layout key the later shards were last verified
+	// under (downstream.go).
+	downstream string
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -224,6 +227,9 @@ func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[str
 		if err != nil {
 			return gitsync.Content{}, nil, &refusal{RefusedBuild, fmt.Errorf("the overlay does not build, nothing committed: %w", err)}
 		}
+	}
+	if err := w.verifyDownstream(parent, dir, tree, key); err != nil {
+		return gitsync.Content{}, nil, &refusal{RefusedBuild, fmt.Errorf("nothing committed: %w", err)}
 	}
 	// After newIncState's read of the tree: merged/ is not the record.
 	st := newIncState(parent, key, layout.Base, caps, tree, len(carry) == 0 && len(skipped) == 0)

@@ -124,7 +124,9 @@ keeps going. See docs/run.md.`,
 			defer stopServer()
 			// The side branch follows its base from the start, also while
 			// the start-up restore runs or the branch waits for adoption.
-			stopFollow, err := follow.Start(ctx, repo, writeback.Target(cfg), following, fm, lead.Active)
+			// When its overlay no longer builds on a new base, the
+			// captures are published again over it (ctl.Trigger).
+			stopFollow, err := follow.Start(ctx, repo, writeback.Target(cfg), following, fm, lead.Active, ctl.Trigger)
 			if err != nil {
 				return err
 			}

@@ -202,6 +202,32 @@ exit 0`, arm, held, gitsync.TrailerDir, dirB))
 	// One re-derived commit on the new base holds both directories.
 	checkShardedHistory(t, repoDir, branch, dirA, dirB, buckets, dbs, 1)
 
+	// main drops an instance only the databases shard patches, while the
+	// object lives on: the buckets shard's directory still builds on that
+	// base, the last one does not. Neither process may move the branch
+	// onto it (the buckets shard verifies the shards after its own); the
+	// databases shard renders again over the new base, where the
+	// instance's fields are kept under unmatched/ (not applied: main no
+	// longer defines the object), and that commit moves the branch. Every
+	// commit on the new base builds at the last directory, with the
+	// external names of every object main still defines.
+	without := "resources: [shard-b1.yaml, shard-b2.yaml, shard-d1.yaml]\n"
+	dropped := pushToBase(t, repoDir, "main", "base/kustomization.yaml", without)
+	dbUnmatched := file(dirB, "rds.aws.upbound.io_Instance", "unmatched", "shard-d2")
+	waitForFiles(t, repoDir, branch, "the instance main dropped, recorded as an object of its own", func(f map[string]string) bool {
+		return f["base/kustomization.yaml"] == without && f[dbPatch("shard-d2")] == "" && strings.Contains(f[dbUnmatched], "shard-d2-"+version["shard-d2"])
+	})
+	if _, c, _ := gitserver.BranchFiles(t, repoDir, branch); !isAncestor(t, repoDir, dropped, c.Hash.String()) {
+		t.Fatalf("the side branch %s is not on main's commit %s", c.Hash, dropped)
+	}
+	checkShardedHistory(t, repoDir, branch, dirA, dirB, buckets, dbs[:1], 1)
+	// main takes it back: patched again, no longer unmatched.
+	pushToBase(t, repoDir, "main", "base/kustomization.yaml", seed["base/kustomization.yaml"])
+	waitForFiles(t, repoDir, branch, "the instance patched again once main defines it", func(f map[string]string) bool {
+		return f["base/kustomization.yaml"] == seed["base/kustomization.yaml"] && f[dbUnmatched] == "" && holds(version)(f)
+	})
+	checkShardedHistory(t, repoDir, branch, dirA, dirB, buckets, dbs, 1)
+
 	// Both stop (SIGTERM, as Kubernetes does), idle.
 	for _, r := range []*replica{repA, repB} {
 		stopReplica(t, r)
