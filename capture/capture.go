@@ -40,15 +40,20 @@ func (r ObjectRef) String() string {
 }
 
 // Less orders refs by group, kind, namespace and name.
-func (r ObjectRef) Less(o ObjectRef) bool {
-	a := [4]string{r.Group, r.Kind, r.Namespace, r.Name}
-	b := [4]string{o.Group, o.Kind, o.Namespace, o.Name}
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+func (r ObjectRef) Less(o ObjectRef) bool { return r.Compare(o) < 0 }
+
+// Compare is Less as -1, 0 or +1, for slices.SortFunc.
+func (r ObjectRef) Compare(o ObjectRef) int {
+	if c := strings.Compare(r.Group, o.Group); c != 0 {
+		return c
 	}
-	return false
+	if c := strings.Compare(r.Kind, o.Kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(r.Namespace, o.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(r.Name, o.Name)
 }
 
 // RefOf returns the ref of an object.

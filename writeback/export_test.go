@@ -13,3 +13,10 @@ func (w *Writer) Builds() (cheap, whole int) { return w.paths.cheap, w.paths.ful
 // ForgetRecord drops what the last publish wrote: the next publish takes
 // the full path, as every publish did before the incremental one.
 func (w *Writer) ForgetRecord() { w.inc = nil }
+
+// Named is how many incremental publishes compared only the captures
+// named as changed (capture.Changes).
+func (w *Writer) Named() int { return w.paths.named }
+
+// ScanEvery is scanEvery.
+const ScanEvery = scanEvery

@@ -32,7 +32,8 @@ import (
 //     the same file, and every changed capture renders.
 //
 // Otherwise the full path runs. The incremental path renders the captures
-// whose fingerprint changed, lists the files removed (objects gone, files
+// whose fingerprint changed (of those capture/live names as changed since
+// the snapshot the record is of, capture.Changes, or of all: scanEvery), lists the files removed (objects gone, files
 // an object no longer has), writes kustomization.yaml again when the
 // listing changed (from the kept listing, in render's order), counts the
 // objects for the deletion guards, verifies, and hands gitsync an Update.
@@ -49,8 +50,9 @@ type objRec struct {
 	// resource and patch are its paths listed in kustomization.yaml;
 	// target is the base object the patch addresses (PatchTarget).
 	resource, patch, target string
-	// seen marks the publish that saw its capture (incState.gen).
-	seen uint64
+	// seen marks the publish that saw its capture (incState.gen); named
+	// the publish told that it may have changed (capture.Changes).
+	seen, named uint64
 	// pos is its index in incState.order.
 	pos int
 }
@@ -90,6 +92,12 @@ type incState struct {
 	// cheap checks since the overlay was last built whole.
 	sinceFull int
 	gen       uint64
+	// snapshot is the capture/live snapshot the record is of (0: unknown):
+	// a publish told what changed since it compares only those captures
+	// (capture.Changes); sinceScan counts those publishes since every
+	// capture was last compared.
+	snapshot  uint64
+	sinceScan int
 	// merged is merged/'s state (merged.go); nil when overlay.merged is off.
 	merged *mergedState
 }
@@ -225,9 +233,20 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	if h, known := dh.DirHash(dir); !known || h != st.dir {
 		return c, nil, false, nil
 	}
-	// Which captures changed: a fingerprint each, no render.
+	// Which captures changed: those the watcher names (when it names
+	// them since the snapshot recorded), or all, by a fingerprint each;
+	// no render.
 	st.gen++
 	gen := st.gen
+	ch := w.changes
+	named := ch != nil && ch.Since != 0 && ch.Since == st.snapshot && st.sinceScan < scanEvery
+	if named {
+		for k := range ch.Refs {
+			if rec := st.objs[k]; rec != nil {
+				rec.named = gen
+			}
+		}
+	}
 	type change struct {
 		i  int
 		fp uint64
@@ -241,7 +260,6 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		if len(cp.EncryptKeys) > 0 {
 			return c, nil, false, nil
 		}
-		fp := fingerprint(cp)
 		var rec *objRec
 		if next < len(st.order) && sameObject(st.order[next], cp.Ref) {
 			rec = st.order[next]
@@ -255,10 +273,17 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			}
 			rec.seen = gen
 			seen++
+			if named && rec.named != gen && rec.ref == cp.Ref {
+				order[i] = rec // the watcher saw no change
+				continue
+			}
+			fp := fingerprint(cp)
 			if rec.fp == fp && rec.ref == cp.Ref {
 				order[i] = rec
 				continue
 			}
+			changed = append(changed, change{i, fp})
+			continue
 		} else {
 			k := unversioned(cp.Ref)
 			if added[k] {
@@ -269,7 +294,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			}
 			added[k] = true
 		}
-		changed = append(changed, change{i, fp})
+		changed = append(changed, change{i, fingerprint(cp)})
 	}
 	d := incDelta{changed: make(map[capture.ObjectRef]*objRec, len(changed))}
 	if seen < len(st.objs) {
@@ -388,6 +413,11 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		for i, rec := range order {
 			rec.pos = i
 		}
+		if named {
+			st.sinceScan++
+		} else {
+			st.sinceScan = 0
+		}
 		switch {
 		case built:
 			st.sinceFull = 0
@@ -395,6 +425,9 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			st.sinceFull++
 		}
 		w.keep(st, res)
+	}
+	if named {
+		w.paths.named++
 	}
 	return gitsync.Content{Update: upd, Trailers: trailers, Message: w.message()}, done, true, nil
 }
@@ -452,6 +485,13 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// scanEvery is how many incremental publishes in a row may compare only
+// the captures the watcher names as changed (capture.Changes): the next
+// compares every capture, so a change the watcher failed to name (a bug)
+// is committed within this many publishes. Like fullBuildEvery, it bounds
+// the damage of a mistake in reasoning that tests cannot exhaust.
+const scanEvery = 100
 
 // fullBuildEvery is how many incremental publishes may be verified with
 // the cheap checks in a row: the next builds the whole overlay with krusty

@@ -6,14 +6,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/driftback/driftback/capture"
 )
 
 // BenchmarkPublishOneObjectChange is one publish that changes one object's
 // status (status/ file) or its external name (a patch of a base object),
 // among 10,000 and 50,000 captures over a Git base of 500 buckets, to a
 // real Git server (git http-backend) through gitsync: on the incremental
-// path and on the full path (every capture rendered, the whole overlay
-// built with krusty: every publish before issue 15). cpu-ms/op is this
+// path told which capture changed, as capture/live tells it
+// (capture.Changes: path=incremental), on the incremental path comparing
+// every capture's fingerprint to find it (path=incremental-fingerprints:
+// when not told, and every publish before capture/live told), and on the
+// full path (every capture rendered, the whole overlay built with krusty:
+// every publish before issue 15). cpu-ms/op is this
 // process's CPU (driftback: render, verify, gitsync), git-cpu-ms/op the Git
 // server's (its git processes).
 func BenchmarkPublishOneObjectChange(b *testing.B) {
@@ -21,11 +27,13 @@ func BenchmarkPublishOneObjectChange(b *testing.B) {
 		b.Run(fmt.Sprintf("captures=%d", n), func(b *testing.B) {
 			g := newGitBench(b, 500)
 			caps := bucketCaps(n)
-			if _, err := g.w.Publish(b.Context(), caps); err != nil {
+			// snap numbers the snapshots as capture/live does.
+			snap := uint64(1)
+			if _, err := g.w.PublishChanges(b.Context(), caps, &capture.Changes{Snapshot: snap}); err != nil {
 				b.Fatal(err)
 			}
 			version := 0
-			for _, path := range []string{"incremental", "full"} {
+			for _, path := range []string{"incremental", "incremental-fingerprints", "full"} {
 				for _, change := range []string{"status", "patch"} {
 					b.Run(fmt.Sprintf("path=%s/change=%s", path, change), func(b *testing.B) {
 						// The setup's garbage (the first commit of every
@@ -44,13 +52,18 @@ func BenchmarkPublishOneObjectChange(b *testing.B) {
 								g.w.ForgetRecord()
 							}
 							inc0, _ := g.w.Paths()
-							res, err := g.w.Publish(b.Context(), caps)
+							changes := &capture.Changes{Snapshot: snap + 1} // Since 0: unknown
+							if path == "incremental" {
+								changes.Since, changes.Refs = snap, map[capture.ObjectRef]bool{c.Ref.Unversioned(): true}
+							}
+							res, err := g.w.PublishChanges(b.Context(), caps, changes)
+							snap++
 							// A patch moves its object's merged/ file too.
 							want := map[string]int{"status": 1, "patch": 2}[change]
 							if err != nil || res.Commit.IsZero() || len(res.Changes) != want {
 								b.Fatalf("publish: %v (commit %q, %d changes)", err, res.Commit, len(res.Changes))
 							}
-							if inc1, _ := g.w.Paths(); (inc1 > inc0) != (path == "incremental") {
+							if inc1, _ := g.w.Paths(); (inc1 > inc0) != (path != "full") {
 								b.Fatalf("took the wrong path (incremental %d → %d)", inc0, inc1)
 							}
 						}

@@ -180,8 +180,16 @@ func (m model) step(r *rand.Rand) (string, event) {
 // build, base moves, someone else's commits and restarts. Each seed is a
 // fixed sequence. The reference is a writer whose repository cannot name
 // its directory (it always renders everything and builds the whole
-// overlay with krusty).
+// overlay with krusty). The incremental writer is told, as capture/live
+// tells it, which captures changed since the last snapshot it published
+// (capture.Changes: every changed one, and at random some others).
 func TestIncrementalEqualsFull(t *testing.T) {
+	named := 0
+	defer func() {
+		if named < 40 {
+			t.Errorf("%d publishes compared only the captures named, over all seeds: the hints were hardly used", named)
+		}
+	}()
 	for _, seed := range []uint64{1, 2, 3, 4, 5, 6, 7, 8} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 0x1D))
@@ -202,6 +210,10 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			wi := writeback.New(cfg, inc, "uid-a", opts)
 			wf := writeback.New(cfg, full, "uid-a", opts)
 			var incSteps int
+			// What the watcher would name: the captures of the last
+			// snapshot published, and the snapshots' numbers.
+			var last []capture.Capture
+			var snap, published uint64
 			for step := range 40 {
 				what, ev := m.step(r)
 				base := m.baseFiles()
@@ -226,7 +238,12 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					// Sometimes not in ref order (capture/live sorts).
 					shuffle.Shuffle(len(caps), func(i, j int) { caps[i], caps[j] = caps[j], caps[i] })
 				}
-				_, errI := wi.Publish(t.Context(), caps)
+				snap++
+				changes := &capture.Changes{Since: published, Snapshot: snap, Refs: changedRefs(last, caps, r)}
+				_, errI := wi.PublishChanges(t.Context(), caps, changes)
+				if errI == nil {
+					last, published = m.captures(), snap
+				}
 				_, errF := wf.Publish(t.Context(), m.captures())
 				if after, _ := wi.Paths(); after > before {
 					incSteps++
@@ -260,9 +277,36 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				t.Fatalf("incremental path taken %d times (%d updates) in 40 steps", incSteps, inc.updates)
 			}
 			cheap, whole := wi.Builds()
-			t.Logf("incremental %d of 40 publishes, %d updates; the last writer checked %d cheaply, built %d whole", incSteps, inc.updates, cheap, whole)
+			named += wi.Named()
+			t.Logf("incremental %d of 40 publishes, %d updates; the last writer checked %d cheaply, built %d whole, compared only the captures named %d times", incSteps, inc.updates, cheap, whole, wi.Named())
 		})
 	}
+}
+
+// changedRefs names what a watcher names between two snapshots: every
+// object whose capture was added, changed or removed, and at random some
+// others (it may name more).
+func changedRefs(before, after []capture.Capture, r *rand.Rand) map[capture.ObjectRef]bool {
+	index := func(cs []capture.Capture) map[capture.ObjectRef]capture.Capture {
+		out := map[capture.ObjectRef]capture.Capture{}
+		for _, c := range cs {
+			out[c.Ref.Unversioned()] = c
+		}
+		return out
+	}
+	b, a := index(before), index(after)
+	out := map[capture.ObjectRef]bool{}
+	for k, c := range a {
+		if old, ok := b[k]; !ok || !capture.Equal(&old, &c) || r.IntN(5) == 0 {
+			out[k] = true
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 func treeDiff(a, b fstest.MapFS) string {

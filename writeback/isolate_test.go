@@ -90,7 +90,7 @@ func TestOneBadObjectDoesNotBlockTheOthers(t *testing.T) {
 	repo := &fakeRepo{branch: parent}
 	m := writeback.NewMetrics()
 	w := writeback.New(cfg, repo, "uid-a", writeback.Options{MaxDeleteShare: 0.2})
-	if ok, err := w.Unattended(t.Context(), caps, nil, time.Now(), m); err != nil || !ok {
+	if ok, err := w.Unattended(t.Context(), caps, nil, nil, time.Now(), m); err != nil || !ok {
 		t.Fatalf("publish: %v, %v; want the other objects committed", ok, err)
 	}
 	if w.Skipped() != 2 {

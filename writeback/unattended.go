@@ -69,11 +69,12 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 // Unattended is the publish step of a process nobody watches (`run`): a
 // refusal cannot stop it, so it is logged loudly, counted in m and returned
 // (the caller tries again when the cluster or the branch changes). It
-// reports whether a commit was pushed. oldestChange is when the oldest
-// change these captures carry was seen.
-func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKinds []string, oldestChange time.Time, m *Metrics) (bool, error) {
+// reports whether a commit was pushed. changes are those since the
+// snapshot before (PublishChanges; nil: unknown); oldestChange is when the
+// oldest change these captures carry was seen.
+func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, changes *capture.Changes, carryKinds []string, oldestChange time.Time, m *Metrics) (bool, error) {
 	branch := w.cfg.Git.Branch
-	res, err := w.Publish(ctx, caps, carryKinds...)
+	res, err := w.PublishChanges(ctx, caps, changes, carryKinds...)
 	if reason, ok := RefusalReason(err); ok {
 		m.refused.WithLabelValues(reason).Inc()
 		m.blocked.Set(1)
@@ -95,6 +96,9 @@ func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, carryKi
 	m.commits.Inc()
 	m.lastCommit.SetToCurrentTime()
 	m.captureToCommit.Observe(time.Since(oldestChange).Seconds())
-	slog.Info("committed", "commit", res.Commit.String(), "branch", branch, "files", len(res.Changes), "summary", capture.Summary(caps))
+	// The objects are counted, not summarized by mode: that walked every
+	// capture on every commit (8 ms at 10,000), and the commit message
+	// says what changed.
+	slog.Info("committed", "commit", res.Commit.String(), "branch", branch, "files", len(res.Changes), "objects", len(caps))
 	return true, nil
 }

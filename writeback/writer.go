@@ -87,12 +87,14 @@ type Writer struct {
 	// nil: the next publish takes the full path.
 	inc *incState
 	// paths counts the prepares by path taken, for tests and benchmarks.
-	paths struct{ incremental, full, cheap, fullBuilds int }
+	paths struct{ incremental, full, cheap, fullBuilds, named int }
 	// merged keeps merged/'s objects across publishes (merged.go).
 	merged render.MergeCache
 	// downstream is the layout key the later shards were last verified
 	// under (downstream.go).
 	downstream string
+	// changes are what the publish in progress was told changed.
+	changes *capture.Changes
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -116,6 +118,15 @@ func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
 // carryKinds are kinds (overlay.KindDir) that could not be listed: the files
 // the branch records for them are carried over unchanged.
 func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds ...string) (gitsync.Result, error) {
+	return w.PublishChanges(ctx, caps, nil, carryKinds...)
+}
+
+// PublishChanges is Publish told which captures changed since the
+// snapshot before (capture.Changes; nil: unknown): when the writer's
+// record is of that snapshot, the incremental path compares only those.
+func (w *Writer) PublishChanges(ctx context.Context, caps []capture.Capture, changes *capture.Changes, carryKinds ...string) (gitsync.Result, error) {
+	w.changes = changes
+	defer func() { w.changes = nil }()
 	target := Target(w.cfg)
 	target.Signer = w.opts.Signer
 	carry := map[string]bool{}
@@ -137,6 +148,13 @@ func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds
 		// tells (incState.dir), nothing to do here.
 	case done != nil:
 		done(res)
+		if w.inc != nil {
+			// The record is of this snapshot now (0: of none known).
+			w.inc.snapshot = 0
+			if changes != nil {
+				w.inc.snapshot = changes.Snapshot
+			}
+		}
 	default:
 		w.inc = nil
 	}

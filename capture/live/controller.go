@@ -67,6 +67,9 @@ type Controller struct {
 	// (unix nanoseconds, 0 when none); taken is that time for the publish
 	// in progress, for the capture-to-commit histogram (OldestChange).
 	oldest, taken atomic.Int64
+	// changes are, during a publish, the objects changed since the last
+	// snapshot published (Changes).
+	changes atomic.Pointer[capture.Changes]
 	// scheduled is set while a debounced publish is queued, so a burst of
 	// events (the initial list of a large kind) costs one queue operation,
 	// not one per object.
@@ -215,8 +218,12 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 		oldest = time.Now().UnixNano()
 	}
 	ctl.taken.Store(oldest)
-	caps, unlisted := ctl.watcher.Snapshot()
+	caps, unlisted, changes := ctl.watcher.snapshotChanges()
 	if len(unlisted) > 0 {
+		// The publisher carries what Git holds of them; when they are
+		// listed, their objects arrive without a notification each.
+		changes.Since, changes.Refs = 0, nil
+		ctl.watcher.changes.addAll()
 		names := make([]string, len(unlisted))
 		for i, u := range unlisted {
 			names[i] = u.Resource.GVR.String()
@@ -224,7 +231,9 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 		slog.Warn("publishing without resources that cannot be listed; what Git recorded of them is kept as it is",
 			"resources", names, "waited", ctl.opts.SyncTimeout)
 	}
+	ctl.changes.Store(changes)
 	err := ctl.publish(pubCtx, caps, unlisted)
+	ctl.watcher.changes.settle(changes, err == nil)
 	ctl.ready.Store(true)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		ctl.pending.Store(true)
@@ -233,6 +242,11 @@ func (ctl *Controller) publishOnce(ctx, pubCtx context.Context) error {
 	}
 	return err
 }
+
+// Changes are, during a publish, the objects whose captures changed since
+// the snapshot of the last publish that succeeded (capture.Changes), so
+// the publisher compares only those.
+func (ctl *Controller) Changes() *capture.Changes { return ctl.changes.Load() }
 
 // watchCRDs triggers a discovery refresh whenever a CRD is added, changes
 // (becomes established) or goes, so new kinds are watched within seconds.

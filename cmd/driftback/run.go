@@ -105,7 +105,7 @@ keeps going. See docs/run.md.`,
 				for _, u := range unlisted {
 					carry = append(carry, overlay.KindDir(u.Resource.GVR.Group, u.Resource.Kind))
 				}
-				committed, err := w.Unattended(ctx, caps, carry, ctl.OldestChange(), wm)
+				committed, err := w.Unattended(ctx, caps, ctl.Changes(), carry, ctl.OldestChange(), wm)
 				if committed {
 					// After the push: the pull request is the reviewers' view,
 					// synced in the background; it never fails this publish.
