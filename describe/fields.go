@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+	goyaml "sigs.k8s.io/yaml/goyaml.v2"
 
 	"github.com/driftback/driftback/capture"
 )
@@ -68,17 +69,17 @@ func diffFields(old, new []byte, secretObject bool) ([]Field, error) {
 // changedPaths is diffFields without values, hiding or order: the paths
 // that changed, or none when either side is not YAML.
 func changedPaths(old, new []byte) []string {
-	o, err := leaves(old)
+	o, err := leafValues(old)
 	if err != nil {
 		return nil
 	}
-	n, err := leaves(new)
+	n, err := leafValues(new)
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for p, nv := range n {
-		if ov, ok := o[p]; (!ok || ov.value != nv.value) && !identity[p] {
+		if ov, ok := o[p]; (!ok || ov != nv) && !identity[p] {
 			out = append(out, p)
 		}
 	}
@@ -132,6 +133,57 @@ func leaves(doc []byte) (map[string]leaf, error) {
 	if err := yaml.Unmarshal(doc, &v); err != nil {
 		return nil, err
 	}
+	walkScalars(v, func(l capture.Leaf, s string) {
+		out[l.Path] = leaf{value: s, hidden: hiddenAt(l.At)}
+	})
+	return out, nil
+}
+
+// leafValues is leaves without hiding, for changedPaths, which runs on
+// every patch of a commit (100,000 at a large cluster's first commit):
+// go-yaml decodes the document directly instead of through JSON, and no
+// key is matched against secretLike. Both sides of a comparison are read
+// the same way.
+func leafValues(doc []byte) (map[string]string, error) {
+	out := map[string]string{}
+	if len(doc) == 0 {
+		return out, nil
+	}
+	var v any
+	if err := goyaml.Unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	walkScalars(stringKeys(v), func(l capture.Leaf, s string) { out[l.Path] = s })
+	return out, nil
+}
+
+// stringKeys turns go-yaml's maps (any keys) into JSON's (string keys), as
+// sigs.k8s.io/yaml does.
+func stringKeys(v any) any {
+	switch t := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			ks, ok := k.(string)
+			if !ok {
+				ks = fmt.Sprint(k)
+			}
+			m[ks] = stringKeys(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = stringKeys(e)
+		}
+		return t
+	default:
+		return v
+	}
+}
+
+// walkScalars calls fn with each leaf of a decoded document and its value
+// as a string (an empty map or list as {} or []).
+func walkScalars(v any, fn func(capture.Leaf, string)) {
 	capture.WalkLeaves("", v, func(l capture.Leaf) {
 		var s string
 		switch t := l.Value.(type) {
@@ -150,7 +202,6 @@ func leaves(doc []byte) (map[string]leaf, error) {
 			b, _ := json.Marshal(t)
 			s = string(b)
 		}
-		out[l.Path] = leaf{value: s, hidden: hiddenAt(l.At)}
+		fn(l, s)
 	})
-	return out, nil
 }
