@@ -164,6 +164,11 @@ func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plu
 		d.valid = false
 		return
 	}
+	if len(d.files) == 0 {
+		// A first commit: one allocation at the size of its files, not a
+		// map grown by doubling through 100,000 entries.
+		d.files = make(map[string]fileState, len(changes))
+	}
 	for i, c := range changes {
 		if c.op == Deleted {
 			delete(d.files, c.path)
