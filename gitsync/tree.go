@@ -228,12 +228,11 @@ func (w *treeWriter) write(entries []object.TreeEntry) (plumbing.Hash, error) {
 	if cap(entries) > len(entries)+len(entries)/4 {
 		entries = slices.Clone(entries) // the cache keeps it: no spare room
 	}
-	t := &object.Tree{Entries: entries}
-	o := w.s.NewEncodedObject()
-	if err := t.Encode(o); err != nil {
+	b, err := encodeTree(entries)
+	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode tree: %w", err)
 	}
-	h, err := w.s.SetEncodedObject(o)
+	h, err := w.s.SetEncodedObject(newTreeObject(b))
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("store tree: %w", err)
 	}
