@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -24,6 +25,19 @@ import (
 type written struct {
 	storer.EncodedObjectStorer
 	hashes []plumbing.Hash
+	// bases names, for each tree rewritten from one the server has, that
+	// tree (thinpack.go); taken are those of the objects take returned.
+	bases, taken map[plumbing.Hash]plumbing.Hash
+	// noThin is set once a thin push failed (pushPack).
+	noThin bool
+}
+
+// deltaBase records that tree target replaces tree base.
+func (w *written) deltaBase(target, base plumbing.Hash) {
+	if w.bases == nil {
+		w.bases = map[plumbing.Hash]plumbing.Hash{}
+	}
+	w.bases[target] = base
 }
 
 func (w *written) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
@@ -38,6 +52,7 @@ func (w *written) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, err
 func (w *written) take() []plumbing.Hash {
 	h := w.hashes
 	w.hashes = nil
+	w.taken, w.bases = w.bases, nil
 	return h
 }
 
@@ -93,9 +108,16 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 	// the request once; SSH and local transports stream it.)
 	pr, pw := io.Pipe()
 	encoded := make(chan error, 1)
+	thin := len(objs) <= deltaSearchMax && len(r.written.taken) > 0 && !r.written.noThin &&
+		!ar.Capabilities.Supports(capability.Capability("no-thin"))
 	go func() {
-		enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-		_, err := enc.Encode(objs, packWindow(len(objs)))
+		var err error
+		if thin {
+			err = writeThinPack(pw, r.repo.Storer, objs, r.written.taken)
+		} else {
+			enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
+			_, err = enc.Encode(objs, packWindow(len(objs)))
+		}
 		if err != nil {
 			err = fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
 		}
@@ -109,13 +131,19 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 	if encErr := <-encoded; encErr != nil && !errors.Is(encErr, errPushEnded) {
 		return encErr
 	}
-	if err != nil {
-		return fail(err, said.String())
+	if err == nil && rs != nil {
+		err = rs.Error()
 	}
-	if rs != nil {
-		if err := rs.Error(); err != nil {
-			return fail(err, said.String())
+	if err != nil {
+		err = fail(err, said.String())
+		if thin && !errors.Is(err, ErrRejected) && !errors.Is(err, ErrDeclined) {
+			// A server that took the pack badly for another reason than
+			// a race or a hook: whole packs from now on, as before
+			// thin ones existed, so a publish is never stuck on them.
+			r.written.noThin = true
+			slog.Warn("a thin push failed; pushing whole packs from now on", "branch", branch, "err", err)
 		}
+		return err
 	}
 	return nil
 }

@@ -171,7 +171,11 @@ func (w *treeWriter) applySorted(h plumbing.Hash, edits []edit, off int) (plumbi
 	if len(entries) == 0 {
 		return plumbing.ZeroHash, nil
 	}
-	return w.write(entries)
+	nh, err := w.write(entries)
+	if rec, ok := w.s.(*written); ok && err == nil && !h.IsZero() && nh != h {
+		rec.deltaBase(nh, h) // a push may send nh as a delta (thinpack.go)
+	}
+	return nh, err
 }
 
 // findEntry finds name in entries sorted in Git's order, as a file or as a
