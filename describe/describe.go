@@ -143,16 +143,20 @@ func Describe(cluster string, changes []FileChange) Report {
 // and a first commit holds one per object of the base.
 func collapseMerged(changes []FileChange) []FileChange {
 	n := 0
-	out := make([]FileChange, 0, len(changes))
 	for _, c := range changes {
 		if strings.HasPrefix(c.Path, overlay.MergedDir+"/") {
 			n++
-			continue
 		}
-		out = append(out, c)
 	}
 	if n == 0 {
+		// No copy: a first commit without merged/ lists 100,000 files.
 		return changes
+	}
+	out := make([]FileChange, 0, len(changes)-n+1)
+	for _, c := range changes {
+		if !strings.HasPrefix(c.Path, overlay.MergedDir+"/") {
+			out = append(out, c)
+		}
 	}
 	return append(out, FileChange{Path: fmt.Sprintf("%s/ (%d %s: the objects the overlay builds)", overlay.MergedDir, n, noun(n, "file")), Op: "modify"})
 }
