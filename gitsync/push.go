@@ -112,11 +112,14 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		!ar.Capabilities.Supports(capability.Capability("no-thin"))
 	go func() {
 		var err error
-		if thin {
+		switch window := packWindow(len(objs)); {
+		case thin:
 			err = writeThinPack(pw, r.repo.Storer, objs, r.written.taken)
-		} else {
+		case window == 0:
+			err = writePack(pw, r.repo.Storer, objs)
+		default:
 			enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-			_, err = enc.Encode(objs, packWindow(len(objs)))
+			_, err = enc.Encode(objs, window)
 		}
 		if err != nil {
 			err = fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)

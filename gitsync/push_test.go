@@ -97,12 +97,14 @@ func TestPushWithoutDeltaSearch(t *testing.T) {
 			for i := range tc.files {
 				files[fmt.Sprintf("status/ns/g_K/o-%05d.yaml", i)] = fmt.Appendf(nil, "status:\n  arn: arn:aws:s3:::bucket-%05d\n", i)
 			}
+			// Two files of one content: one blob, in the pack once.
+			files["same/a.yaml"], files["same/b.yaml"] = []byte("same\n"), []byte("same\n")
 			res, err := r.Publish(context.Background(), Target{Branch: "main", Dir: "d", AuthorName: "a", AuthorEmail: "a@x"},
 				func(fs.FS) (Content, error) { return Content{Files: files}, nil })
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Changes) != tc.files {
+			if len(res.Changes) != tc.files+2 {
 				t.Errorf("changes = %d, want %d", len(res.Changes), tc.files)
 			}
 			gitserver.Run(t, repoDir, "git", "fsck", "--strict", "--no-dangling")

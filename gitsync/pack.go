@@ -1,0 +1,76 @@
+package gitsync
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// writePack writes a pack of objs (Git's pack format, version 2, no deltas)
+// from s to w, each object compressed at zlib's best speed. It is what a
+// push without delta search sends (packWindow): go-git's encoder compresses
+// at the default level and resets a full deflate state per object, which
+// made packing a first commit of 100,000 small files about a quarter of
+// its publish's CPU; it also lists every object with its bookkeeping
+// before writing the first one. Duplicate names are written once.
+func writePack(w io.Writer, s storer.EncodedObjectStorer, objs []plumbing.Hash) error {
+	objs = slices.Clone(objs)
+	slices.SortFunc(objs, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+	objs = slices.Compact(objs)
+
+	sum := sha1.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 64<<10)
+	var hdr [12]byte
+	copy(hdr[:], "PACK")
+	binary.BigEndian.PutUint32(hdr[4:], 2)
+	binary.BigEndian.PutUint32(hdr[8:], uint32(len(objs)))
+	if _, err := bw.Write(hdr[:]); err != nil {
+		return err
+	}
+	zw, err := zlib.NewWriterLevel(bw, zlib.BestSpeed)
+	if err != nil {
+		return err
+	}
+	for _, h := range objs {
+		if err := writePackEntry(bw, zw, s, h); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	// The trailer names the pack's bytes.
+	_, err = w.Write(sum.Sum(nil))
+	return err
+}
+
+// writePackEntry writes one object: its type and size, then its content
+// compressed.
+func writePackEntry(bw *bufio.Writer, zw *zlib.Writer, s storer.EncodedObjectStorer, h plumbing.Hash) error {
+	typ, content, err := readObject(s, h)
+	if err != nil {
+		return fmt.Errorf("pack %s: %w", h, err)
+	}
+	switch typ {
+	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
+	default:
+		return fmt.Errorf("pack %s: object type %s", h, typ)
+	}
+	var head [16]byte
+	if _, err := bw.Write(appendEntryHeader(head[:0], typ, len(content))); err != nil {
+		return err
+	}
+	zw.Reset(bw)
+	if _, err := zw.Write(content); err != nil {
+		return fmt.Errorf("pack %s: %w", h, err)
+	}
+	return zw.Close()
+}
