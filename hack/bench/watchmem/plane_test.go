@@ -119,6 +119,9 @@ rules:
 		b.Fatal(err)
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
+	// A benchmark that failed before stop would leave it running; after
+	// stop, Kill only reports that it finished.
+	b.Cleanup(func() { _ = d.cmd.Process.Kill() })
 	return d
 }
 
