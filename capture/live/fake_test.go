@@ -183,3 +183,45 @@ func TestInitialListIsNoChange(t *testing.T) {
 		t.Errorf("%d captures, want 4", len(caps))
 	}
 }
+
+// TestControllerComparesAllPeriodically: in a quiet cluster, a publish
+// that compares every capture (capture.Changes unknown: Since 0) still
+// comes every CompareAllEvery, so a change the watch failed to name
+// cannot stay out of Git for longer than that.
+func TestControllerComparesAllPeriodically(t *testing.T) {
+	f := newFixture(t, bucket("logs", "logs-5e1f"))
+	var ctl *Controller
+	var mu sync.Mutex
+	all := 0
+	publish := func(context.Context, []capture.Capture, []Unlisted) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if ch := ctl.Changes(); ch == nil || ch.Since == 0 {
+			all++
+		}
+		return nil
+	}
+	ctl = f.cl.NewController(crossplaneRules(t), publish, ControllerOptions{Debounce: 10 * time.Millisecond, Rediscover: time.Hour, CompareAllEvery: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := all
+		mu.Unlock()
+		if n >= 3 { // the first publish, and two periodic ones with nothing changed
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d publishes comparing every capture in 30 s, want the first and periodic ones", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
