@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
-.PHONY: all build image controlplane gitea test test-argocd test-flux test-sops unit vet fuzz bench demo tools clean
+.PHONY: all build image controlplane gitea test test-argocd test-flux test-sops test-race unit vet fuzz bench demo tools clean
 
 all: build
 
@@ -34,10 +34,17 @@ vet:
 test: controlplane gitea vet ## Unit and integration tests against a real control plane, real Git servers and a real Gitea.
 	KUBEBUILDER_ASSETS="$$(bash hack/build-controlplane.sh 2>/dev/null)" DRIFTBACK_GITEA="$$(bash hack/build-gitea.sh 2>/dev/null)" \
 	  $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-race
 	$(MAKE) --no-print-directory test-argocd
 	$(MAKE) --no-print-directory test-flux
 	$(MAKE) --no-print-directory test-sops
 	$(MAKE) --no-print-directory fuzz
+
+# One Repo is shared by run's writer, follower, pull request syncer and
+# start-up checks over go-git's unguarded in-memory storage: the race
+# detector watches them side by side (a race there crashed a run).
+test-race: tools ## The shared Git repository's methods side by side under the race detector.
+	CGO_ENABLED=1 $(GO) test -count=1 -race -run '^TestRepoMethodsRunSideBySide$$' ./gitsync/
 
 # Each fuzz target runs for a short fixed time in `make test` (go test runs
 # one -fuzz target per package per invocation); FUZZ_TIME=10m for a real hunt.

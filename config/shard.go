@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -202,7 +204,10 @@ func chainLinks(files []string, cfgs []*Config, dirs map[string]int) ([]int, err
 			if !ok {
 				continue
 			}
-			for d, j := range dirs {
+			// In order of directory: the first refusal is the same on
+			// every run (a folder can hold several shards).
+			for _, d := range slices.Sorted(maps.Keys(dirs)) {
+				j := dirs[d]
 				switch {
 				case p == d:
 					if len(c.Overlay.Resources) != 1 {

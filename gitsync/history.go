@@ -21,6 +21,8 @@ var ErrNoCommit = fmt.Errorf("no driftback commit found")
 // LastChange fetches branch and returns driftback's newest commit that wrote
 // dir (trailer TrailerDir) and what it changed there against its parent.
 func (r *Repo) LastChange(ctx context.Context, branch, dir string) (Hash, []Change, error) {
+	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
+	defer r.mu.Unlock()
 	if err := validPath(dir); err != nil {
 		return "", nil, err
 	}
@@ -54,6 +56,8 @@ func (r *Repo) LastChange(ctx context.Context, branch, dir string) (Hash, []Chan
 // BranchChanges fetches branch and base and returns what branch holds below
 // dir that base does not: a pull request's diff, whatever the history.
 func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) ([]Change, error) {
+	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
+	defer r.mu.Unlock()
 	if err := validPath(dir); err != nil {
 		return nil, err
 	}

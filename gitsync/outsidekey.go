@@ -22,6 +22,10 @@ import (
 // ReadBranch returns, implement it (type-assert an interface with this
 // method).
 func (t treeFS) OutsideKey(dir string) (key string, ok bool) {
+	if t.lock != nil {
+		t.lock.Lock()
+		defer t.lock.Unlock()
+	}
 	dir = path.Clean(dir)
 	if dir == "." || dir == "/" || !validDir(dir) {
 		return "", false
@@ -73,6 +77,10 @@ func validDir(dir string) bool {
 // know the directory holds exactly what it wrote (an Update is then safe).
 // ok is false for a path that is not a clean relative directory.
 func (t treeFS) DirHash(dir string) (h Hash, ok bool) {
+	if t.lock != nil {
+		t.lock.Lock()
+		defer t.lock.Unlock()
+	}
 	dir = path.Clean(dir)
 	if dir == "." || dir == "/" || !validDir(dir) || strings.HasPrefix(dir, "/") {
 		return "", false

@@ -12,9 +12,12 @@ var ErrNoBranch = errors.New("not found in the repository")
 
 // ReadBranch fetches branch and returns its tip's tree as a read-only file
 // system and the tip's hash: what restore, drill and the start-up checks
-// read. A branch the remote lacks is ErrNoBranch. Like the other readers it
-// must not run alongside Publish on the same Repo.
+// read. A branch the remote lacks is ErrNoBranch. It may run alongside
+// Publish and the other readers: each takes the Repo's lock, and so does
+// every read of the returned file system.
 func (r *Repo) ReadBranch(ctx context.Context, branch string) (fs.FS, Hash, error) {
+	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
+	defer r.mu.Unlock()
 	tips, err := r.fetch(ctx, branch)
 	if err != nil {
 		return nil, "", err
@@ -31,5 +34,5 @@ func (r *Repo) ReadBranch(ctx context.Context, branch string) (fs.FS, Hash, erro
 	if err != nil {
 		return nil, "", fmt.Errorf("read tree of %s: %w", h, err)
 	}
-	return treeFSOf(t), hashOf(h), nil
+	return r.locked(t), hashOf(h), nil
 }

@@ -22,9 +22,10 @@ import (
 
 const remoteName = "origin"
 
-// Repo is a local, worktree-less copy of a remote repository. Publish may be
-// called from several goroutines (it serialises itself); the other methods
-// must not run alongside it.
+// Repo is a local, worktree-less copy of a remote repository. Its methods
+// may be called from several goroutines (run's writer, follower, pull
+// request syncer and start-up checks share one): each takes mu, because
+// go-git's in-memory object storage is not safe for concurrent use.
 type Repo struct {
 	url  string
 	auth transport.AuthMethod

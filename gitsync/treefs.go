@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -13,9 +14,25 @@ import (
 // treeFSOf is a read-only io/fs view of a Git tree; nil is an empty tree.
 func treeFSOf(t *object.Tree) fs.FS { return treeFS{root: t} }
 
-type treeFS struct{ root *object.Tree }
+// treeFS reads its trees and blobs from the Repo's object storage, which
+// go-git's in-memory storage does not guard: a view handed out by a
+// reader (ReadBranch) holds the Repo's lock while it reads, so it never
+// reads while a publish, a follower's fetch or another reader writes
+// objects. The parent a Prepare callback gets is read under the lock the
+// publish already holds (lock nil).
+type treeFS struct {
+	root *object.Tree
+	lock *sync.Mutex
+}
+
+// locked is the view of t for a caller that does not hold r.mu.
+func (r *Repo) locked(t *object.Tree) fs.FS { return treeFS{root: t, lock: &r.mu} }
 
 func (t treeFS) Open(name string) (fs.File, error) {
+	if t.lock != nil {
+		t.lock.Lock()
+		defer t.lock.Unlock()
+	}
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}

@@ -117,6 +117,8 @@ type Verified struct {
 // read. base may equal branch (direct mode): then every commit of the
 // branch that changed dir is checked.
 func (r *Repo) ReadBranchVerified(ctx context.Context, branch, base, dir string, keys *TrustedKeys) (fs.FS, Hash, []Verified, error) {
+	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
+	defer r.mu.Unlock()
 	if err := validPath(dir); err != nil {
 		return nil, "", nil, err
 	}
@@ -161,7 +163,7 @@ func (r *Repo) ReadBranchVerified(ctx context.Context, branch, base, dir string,
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("read tree of %s: %w", tip, err)
 	}
-	return treeFSOf(t), hashOf(tip), verified, nil
+	return r.locked(t), hashOf(tip), verified, nil
 }
 
 // verifySince walks every commit from tip (all parents) until the stop

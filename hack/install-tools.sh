@@ -11,6 +11,8 @@ command -v git >/dev/null || need+=(git)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
 ls /usr/share/ca-certificates/mozilla/*.crt >/dev/null 2>&1 || need+=(ca-certificates)
+# The race detector (make test-race) needs cgo: a C compiler and libc headers.
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-tools: installing ${need[*]} from Debian" >&2
   # As root (CI containers) there is no sudo, and none is needed.
