@@ -25,7 +25,7 @@ func BenchmarkWritePack(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var n countWriter
-			if err := writePack(&n, s, objs); err != nil {
+			if err := writePack(&n, s, objs, nil); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(n)/1e6, "pack-MB")

@@ -114,9 +114,9 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		var err error
 		switch window := packWindow(len(objs)); {
 		case thin:
-			err = writeThinPack(pw, r.repo.Storer, objs, r.written.taken)
+			err = writePack(pw, r.repo.Storer, objs, r.written.taken)
 		case window == 0:
-			err = writePack(pw, r.repo.Storer, objs)
+			err = writePack(pw, r.repo.Storer, objs, nil)
 		default:
 			enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
 			_, err = enc.Encode(objs, window)

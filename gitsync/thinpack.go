@@ -2,9 +2,6 @@ package gitsync
 
 import (
 	"bytes"
-	"compress/zlib"
-	"crypto/sha1"
-	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -25,56 +22,19 @@ import (
 // sent whole, as go-git's encoder would.
 const thinMinBase = 4 << 10
 
-// writeThinPack writes a pack of objs to w: the trees in bases as deltas
-// against their base where that is smaller, every other object whole (no
-// delta search: a push small enough for this holds few objects).
-func writeThinPack(w io.Writer, s storer.EncodedObjectStorer, objs []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) error {
-	sum := sha1.New()
-	out := io.MultiWriter(w, sum)
-	var hdr [12]byte
-	copy(hdr[:], "PACK")
-	binary.BigEndian.PutUint32(hdr[4:], 2)
-	binary.BigEndian.PutUint32(hdr[8:], uint32(len(objs)))
-	if _, err := out.Write(hdr[:]); err != nil {
-		return err
+// thinDelta is tree content as a delta against base (a tree the server
+// holds), when base is one, large enough to be worth it, and the delta is
+// under half the tree.
+func thinDelta(s storer.EncodedObjectStorer, typ plumbing.ObjectType, content []byte, base plumbing.Hash) ([]byte, bool) {
+	if base.IsZero() || typ != plumbing.TreeObject {
+		return nil, false
 	}
-	var zbuf bytes.Buffer
-	zw := zlib.NewWriter(&zbuf)
-	for _, h := range objs {
-		typ, content, err := readObject(s, h)
-		if err != nil {
-			return err
-		}
-		entry := content
-		var baseHash *plumbing.Hash
-		if b, ok := bases[h]; ok && typ == plumbing.TreeObject {
-			if bt, base, err := readObject(s, b); err == nil && bt == plumbing.TreeObject && len(base) >= thinMinBase {
-				if d, ok := treeDelta(base, content); ok && len(d) < len(content)/2 {
-					entry, baseHash, typ = d, &b, plumbing.REFDeltaObject
-				}
-			}
-		}
-		zbuf.Reset()
-		zw.Reset(&zbuf)
-		if _, err := zw.Write(entry); err != nil {
-			return err
-		}
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		head := appendEntryHeader(nil, typ, len(entry))
-		if baseHash != nil {
-			head = append(head, baseHash[:]...)
-		}
-		if _, err := out.Write(head); err != nil {
-			return err
-		}
-		if _, err := out.Write(zbuf.Bytes()); err != nil {
-			return err
-		}
+	bt, b, err := readObject(s, base)
+	if err != nil || bt != plumbing.TreeObject || len(b) < thinMinBase {
+		return nil, false
 	}
-	_, err := w.Write(sum.Sum(nil))
-	return err
+	d, ok := treeDelta(b, content)
+	return d, ok && len(d) < len(content)/2
 }
 
 func readObject(s storer.EncodedObjectStorer, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {

@@ -131,6 +131,23 @@ func TestThinPushOfALargeDirectory(t *testing.T) {
 	if r.written.noThin {
 		t.Fatal("the thin push failed and whole packs were sent instead")
 	}
+	// The large tree goes as a delta: its pack is a fraction of the
+	// tree's whole pack.
+	for h := range r.written.taken {
+		if o, err := r.repo.Storer.EncodedObject(plumbing.TreeObject, h); err != nil || o.Size() < thinMinBase {
+			continue
+		}
+		var thin, whole bytes.Buffer
+		if err := writePack(&thin, r.repo.Storer, []plumbing.Hash{h}, r.written.taken); err != nil {
+			t.Fatal(err)
+		}
+		if err := writePack(&whole, r.repo.Storer, []plumbing.Hash{h}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if thin.Len()*2 > whole.Len() {
+			t.Errorf("tree %s packs to %d bytes with its base, %d without: not sent as a delta", h, thin.Len(), whole.Len())
+		}
+	}
 	got, _, ok := gitserver.BranchFiles(t, repoDir, tg.Branch)
 	if !ok {
 		t.Fatal("no branch")
