@@ -11,8 +11,11 @@ IMAGE_PLATFORMS ?= linux/$(shell $(GO) env GOARCH)
 
 all: build
 
+# Static like the image's binary (internal/image): with cgo the binary is
+# linked dynamically and exports every symbol (kustomize imports package
+# plugin), which doubles the memory it starts with.
 build: ## Build the driftback binary into bin/.
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/driftback
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/driftback
 
 image: tools ## OCI image layout in bin/image (no Docker, no base image pulled); push: docs/install.md.
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --version $(VERSION) \

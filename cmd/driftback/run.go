@@ -26,6 +26,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 	var (
 		opts        live.ControllerOptions
 		metricsAddr string
+		pprofAddr   string
 		msgFlags    messageFlags
 		startup     startupFlags
 		following   follow.Options
@@ -122,6 +123,11 @@ keeps going. See docs/run.md.`,
 				return err
 			}
 			defer stopServer()
+			stopPprof, _, err := servePprof(pprofAddr)
+			if err != nil {
+				return err
+			}
+			defer stopPprof()
 			// The side branch follows its base from the start, also while
 			// the start-up restore runs or the branch waits for adoption.
 			// When its overlay no longer builds on a new base, the
@@ -170,6 +176,7 @@ keeps going. See docs/run.md.`,
 	f.DurationVar(&opts.Rediscover, "rediscover", time.Minute, "refresh API discovery this often to follow kinds that appear or vanish (a CRD watch triggers it sooner)")
 	f.DurationVar(&opts.FlushTimeout, "flush-timeout", 20*time.Second, "on SIGTERM, time allowed to write the last pending changes")
 	f.StringVar(&metricsAddr, "metrics-addr", ":8080", "address serving /metrics, /healthz and /readyz")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "address serving Go's CPU and heap profiles at /debug/pprof/, e.g. 127.0.0.1:6060 (off when empty)")
 	addFollowFlags(f, &following)
 	election.addFlags(f)
 	f.DurationVar(&opts.SyncTimeout, "sync-timeout", time.Minute, "how long a resource that cannot be listed (a CRD whose conversion webhook is down) may hold back publishing; after it the other resources are published and its recorded files kept")

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/internal/image"
 	"github.com/driftback/driftback/internal/testenv"
 )
 
@@ -46,13 +49,13 @@ func startPlane(b *testing.B) *plane {
 	return &plane{cp: cp, root: root, tmp: tmp, kubeconfig: kubeconfig}
 }
 
-// build builds the package pkg of the repository into a binary called name.
+// build builds the package pkg of the repository into a binary called
+// name the way the image's binary is built (image.BuildTo: static,
+// stripped), so every side measures what ships and all are built alike.
 func (p *plane) build(b *testing.B, name, pkg string) string {
 	out := filepath.Join(p.tmp, name)
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = p.root
-	if o, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build %s: %v\n%s", pkg, err, o)
+	if err := image.BuildTo(context.Background(), p.root, pkg, runtime.GOARCH, "bench", out); err != nil {
+		b.Fatal(err)
 	}
 	return out
 }
@@ -108,11 +111,15 @@ rules:
 		b.Fatal(err)
 	}
 	d := &runningDriftback{logs: &syncBuffer{}, repoDir: repoDir, exited: make(chan error, 1)}
-	d.cmd = exec.Command(driftback, "run", "--kubeconfig", kubeconfig, "--config", cfgPath, "--repo", url,
+	args := []string{"run", "--kubeconfig", kubeconfig, "--config", cfgPath, "--repo", url,
 		"--metrics-addr", "127.0.0.1:0", "--debounce", "1s",
 		// The first commit must hold every object: on loaded shared cores a
 		// large list can outlast the default minute.
-		"--sync-timeout", "20m")
+		"--sync-timeout", "20m"}
+	if profileDir() != "" {
+		args = append(args, "--pprof-addr", "127.0.0.1:0")
+	}
+	d.cmd = exec.Command(driftback, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	d.start = time.Now()
 	if err := d.cmd.Start(); err != nil {

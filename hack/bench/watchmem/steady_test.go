@@ -65,7 +65,12 @@ func BenchmarkSteadyState(b *testing.B) {
 			{name: "100 mut/s", rate: 100, length: 60 * time.Second, workers: 8},
 			{name: "unpaced", length: 45 * time.Second, workers: 16},
 		} {
+			waitProfile := func() {}
+			if dir := profileDir(); dir != "" {
+				waitProfile = d.cpuProfile(b, dir, fmt.Sprintf("%dk-%s", n/1000, w.metric()), w.length)
+			}
 			r := runWindow(b, pl, d, n, seq, w)
+			waitProfile()
 			k := fmt.Sprintf("%dk-%s-", n/1000, w.metric())
 			b.ReportMetric(r.rate, k+"mut/s")
 			b.ReportMetric(r.cores, k+"cores")
