@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
+	"github.com/driftback/driftback/internal/memlimit"
 	"github.com/driftback/driftback/kube"
 )
 
@@ -31,7 +33,19 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return setupLogging(cmd, g.logLevel, g.logFormat)
+			if err := setupLogging(cmd, g.logLevel, g.logFormat); err != nil {
+				return err
+			}
+			// In a container, Go's collector keeps the heap under the
+			// pod's memory limit instead of the kubelet killing the pod.
+			soft, err := memlimit.Apply(os.DirFS("/sys/fs/cgroup"))
+			switch {
+			case err != nil:
+				slog.Warn("Go's memory limit not set from the container's", "error", err)
+			case soft > 0:
+				slog.Debug("Go's memory limit set from the container's", "share", memlimit.Share, "bytes", soft)
+			}
+			return nil
 		},
 	}
 	g.kube.AddFlags(root.PersistentFlags())

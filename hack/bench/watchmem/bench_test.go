@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,7 +32,8 @@ import (
 // DRIFTBACK_BENCH_OBJECTS (e.g. "10000") overrides the sizes, 10000 and
 // 50000; DRIFTBACK_BENCH_SIDES (e.g. "transform,driftback-status") runs only
 // the sides named (list, informer, transform, driftback-metadata,
-// driftback-status). The whole benchmark runs once; its results are metrics
+// driftback-status, driftback-status-512Mi: with Go's memory limit a pod of
+// manifests/base gets). The whole benchmark runs once; its results are metrics
 // and a table in the log.
 func BenchmarkWatchMemory(b *testing.B) {
 	sizes, err := benchenv.Objects(10000, 50000)
@@ -86,14 +88,20 @@ func BenchmarkWatchMemory(b *testing.B) {
 			floor = runBaseline(b, watchmem, kubeconfig, "transform", n)
 			row("transform-informer", floor)
 		}
-		for _, v := range []struct{ side, fields string }{
-			{"driftback-metadata", metadataFields},
-			{"driftback-status", statusFields},
+		for _, v := range []struct {
+			side, fields string
+			env          []string
+		}{
+			{side: "driftback-metadata", fields: metadataFields},
+			{side: "driftback-status", fields: statusFields},
+			// As in a pod of manifests/base (limits.memory 512Mi), where
+			// driftback gives Go 90% of the limit (internal/memlimit).
+			{side: "driftback-status-512Mi", fields: statusFields, env: []string{"GOMEMLIMIT=" + strconv.Itoa(512<<20*9/10)}},
 		} {
 			if !want(v.side) {
 				continue
 			}
-			r := runDriftback(b, driftback, kubeconfig, v.fields, n)
+			r := runDriftback(b, driftback, kubeconfig, v.fields, n, v.env...)
 			row(v.side, r)
 			b.Logf("%d objects, %s: first commit after %.1fs = %.2f× the LIST; peak RSS %.0f MB = %.2f× the bare informer's, %.2f× the transform informer's (the floor)",
 				n, v.side, r.wall.Seconds(), ratio(r.wall.Seconds(), list.wall.Seconds()), r.peakMB, ratio(r.peakMB, inf.peakMB), ratio(r.peakMB, floor.peakMB))
@@ -149,8 +157,8 @@ func runBaseline(b testing.TB, watchmem, kubeconfig, mode string, n int) result 
 
 // runDriftback runs `driftback run` into a fresh repository until the first
 // commit lands, then stops it with SIGTERM; wall is start to first commit.
-func runDriftback(b testing.TB, driftback, kubeconfig, fields string, n int) result {
-	d := startDriftback(b, driftback, kubeconfig, fields)
+func runDriftback(b testing.TB, driftback, kubeconfig, fields string, n int, env ...string) result {
+	d := startDriftback(b, driftback, kubeconfig, fields, env...)
 	wall := d.waitFirstCommit(b)
 	d.stop(b)
 	// Where the time went, from driftback's own log.

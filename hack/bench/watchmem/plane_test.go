@@ -95,8 +95,9 @@ type runningDriftback struct {
 
 // startDriftback starts `driftback run --debounce 1s` over the Buckets
 // with the rule fields given, writing to a fresh repository of a real Git
-// server (git http-backend, a child of this process).
-func startDriftback(b testing.TB, driftback, kubeconfig, fields string) *runningDriftback {
+// server (git http-backend, a child of this process); env is added to its
+// environment.
+func startDriftback(b testing.TB, driftback, kubeconfig, fields string, env ...string) *runningDriftback {
 	srv := gitserver.New(b, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(b, fmt.Sprintf("bench-%d", time.Now().UnixNano()))
 	cfgPath := filepath.Join(b.TempDir(), "driftback.yaml")
@@ -120,6 +121,7 @@ rules:
 		args = append(args, "--pprof-addr", "127.0.0.1:0")
 	}
 	d.cmd = exec.Command(driftback, args...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	d.start = time.Now()
 	if err := d.cmd.Start(); err != nil {
