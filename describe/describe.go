@@ -66,6 +66,9 @@ type Report struct {
 	// Body lists each changed file and field, old → new, for the first
 	// BodyObjects objects.
 	Body string
+	// untold is how many objects Objects leaves out (Commit's report): they
+	// are in Counts only, and neither the body nor the summary shows them.
+	untold int
 }
 
 // Count is how many objects changed in one way.
@@ -79,51 +82,149 @@ type Count struct {
 // the presets declare them.
 var wellKnown = capture.WellKnownFields()
 
-// Describe builds the report of a commit's changes.
+// Describe builds the report of a commit's changes: every object, in
+// order, for templates that range over them and for PullRequestBody.
 func Describe(cluster string, changes []FileChange) Report {
-	changes = collapseMerged(changes)
-	r := Report{Cluster: cluster}
-	counts := map[[2]string]int{}
-	var order [][2]string
-	r.Objects = make([]Object, len(changes))
-	var classify []int
-	described := 0
-	for i, c := range changes {
-		o := parse(c)
-		switch {
-		case o.Category == "":
-			// The overlay's own files (kustomization.yaml lists every
-			// object) are only named: their field changes follow from the
-			// objects', and parsing them costs as much as all the objects.
-		case described < SummaryRows:
-			describeFields(&o, c)
-			described++
-		case needsFields(o):
-			// Past the cap nothing is shown, but the subject still counts
-			// what kind of patch this is, and that depends on its fields.
-			classify = append(classify, i)
-		}
-		r.Objects[i] = o
+	return describe(cluster, len(changes), func(i int) FileChange { return changes[i] }, true)
+}
+
+// Commit builds the report of a commit's changes read by index (n of
+// them; change(i) may be called more than once and from several
+// goroutines), keeping only the objects its body and Markdown summary show:
+// the first SummaryRows objects, described, and the overlay's own files.
+// The others are counted in the subject and in the body's and summary's
+// "and M more" lines, exactly as Describe counts them, without an Object
+// each: a first commit of 100,000 files is described in the memory of 500.
+// Its Objects are not every object (PullRequestBody and templates that
+// read .Objects need Describe).
+func Commit(cluster string, n int, change func(i int) FileChange) Report {
+	return describe(cluster, n, change, false)
+}
+
+// tally counts objects by verb and what, remembering where each first
+// appears: the subject lists counts of the same rank in that order.
+type tally map[[2]string]*tallied
+
+type tallied struct{ number, first int }
+
+func (t tally) add(o *Object, at int) {
+	if o.Category == "" {
+		return
 	}
-	classifyPatches(r.Objects, changes, classify)
-	for i, c := range changes {
-		o := &r.Objects[i]
-		if o.What == "" {
-			o.What = what(*o)
+	verb, w := "capture", o.What
+	if o.Op == "delete" {
+		verb, w = "drop", "object"
+	}
+	k := [2]string{verb, w}
+	if e := t[k]; e != nil {
+		e.number++
+		e.first = min(e.first, at)
+		return
+	}
+	t[k] = &tallied{number: 1, first: at}
+}
+
+func (t tally) merge(u tally) {
+	for k, e := range u {
+		if f := t[k]; f != nil {
+			f.number += e.number
+			f.first = min(f.first, e.first)
+		} else {
+			t[k] = e
 		}
-		if o.Category == "" {
+	}
+}
+
+// describe builds a report of n changes. The first objects up to
+// SummaryRows are compared field by field in order; the rest are only
+// classified, on all cores, and kept (all) or counted. merged/'s files are
+// collapsed into one line at the end (mergedLine).
+func describe(cluster string, n int, change func(int) FileChange, all bool) Report {
+	r := Report{Cluster: cluster}
+	merged := 0
+	for i := range n {
+		if isMerged(change(i).Path) {
+			merged++
+		}
+	}
+	at := change
+	total := n
+	if merged > 0 {
+		// The collapsed line is the change after the last.
+		line := mergedLine(merged)
+		at = func(i int) FileChange {
+			if i == n {
+				return line
+			}
+			return change(i)
+		}
+		total = n + 1
+	}
+	var objs []Object
+	if all {
+		objs = make([]Object, total)
+	}
+	counts := tally{}
+	keep := func(i int, o Object) {
+		if all {
+			objs[i] = o
+		} else {
+			objs = append(objs, o)
+		}
+	}
+	// In order until SummaryRows objects are described: which objects
+	// are shown depends on the order.
+	described, cut := 0, total
+	for i := range total {
+		c := at(i)
+		if merged > 0 && i < n && isMerged(c.Path) {
 			continue
 		}
-		verb, w := "capture", o.What
-		if c.Op == "delete" {
-			verb, w = "drop", "object"
+		if described == SummaryRows {
+			cut = i
+			break
 		}
-		k := [2]string{verb, w}
-		if counts[k] == 0 {
-			order = append(order, k)
+		o := parse(c)
+		if o.Category != "" {
+			describeFields(&o, c)
+			described++
 		}
-		counts[k]++
+		counts.add(&o, i)
+		keep(i, o)
 	}
+	// Past the cap nothing is shown but the overlay's own files; the
+	// subject still counts what each object is, which for a patch depends
+	// on which of its fields changed.
+	rest, own := classifyRest(at, cut, total, func(i int) bool { return merged > 0 && i < n }, func(i int, o Object) {
+		if all {
+			objs[i] = o
+		}
+	})
+	if !all {
+		for _, e := range rest {
+			r.untold += e.number
+		}
+	}
+	counts.merge(rest)
+	for _, e := range own {
+		keep(e.at, e.o)
+	}
+	if all && merged > 0 {
+		// Drop the merged/ files' empty slots.
+		kept := objs[:0]
+		for i, o := range objs {
+			if i == n || !isMerged(at(i).Path) {
+				kept = append(kept, o)
+			}
+		}
+		objs = kept
+	}
+	r.Objects = objs
+	order := make([][2]string, 0, len(counts))
+	for k := range counts {
+		order = append(order, k)
+	}
+	sort.Slice(order, func(i, j int) bool { return counts[order[i]].first < counts[order[j]].first })
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i][0] != order[j][0] {
 			return order[i][0] == "capture"
@@ -131,34 +232,83 @@ func Describe(cluster string, changes []FileChange) Report {
 		return rank(order[i][1]) < rank(order[j][1])
 	})
 	for _, k := range order {
-		r.Counts = append(r.Counts, Count{Verb: k[0], What: k[1], Number: counts[k]})
+		r.Counts = append(r.Counts, Count{Verb: k[0], What: k[1], Number: counts[k].number})
 	}
-	r.Subject = subject(cluster, r.Counts, len(changes))
-	r.Body = body(r.Objects)
+	files := n - merged
+	if merged > 0 {
+		files++
+	}
+	r.Subject = subject(cluster, r.Counts, files)
+	r.Body = body(r.Objects, r.untold)
 	return r
 }
 
-// collapseMerged stands the files of merged/ (overlay.MergedDir) in for one
+// ownFile is one of the overlay's own files past the cap, at its index.
+type ownFile struct {
+	at int
+	o  Object
+}
+
+// classifyRest classifies the changes from..to (skipping those skip says
+// are merged/ files) on all cores: each object's What from the paths that
+// changed, without keeping fields (in a first commit that is every object
+// past the first SummaryRows). It counts them, hands each object to put,
+// and returns the overlay's own files among them in order: they are always
+// shown.
+func classifyRest(at func(int) FileChange, from, to int, skip func(int) bool, put func(int, Object)) (tally, []ownFile) {
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (to-from)/256+1)
+	var next atomic.Int64
+	next.Store(int64(from))
+	var mu sync.Mutex
+	counts := tally{}
+	var own []ownFile
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			mine := tally{}
+			var mineOwn []ownFile
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= to {
+					break
+				}
+				for i := start; i < min(start+chunk, to); i++ {
+					c := at(i)
+					if skip(i) && isMerged(c.Path) {
+						continue
+					}
+					o := parse(c)
+					switch {
+					case o.Category == "":
+						mineOwn = append(mineOwn, ownFile{i, o})
+					case needsFields(o):
+						o.What = patchWhat(changedPaths(c.Old, c.New))
+					default:
+						o.What = what(o)
+					}
+					mine.add(&o, i)
+					put(i, o)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			counts.merge(mine)
+			own = append(own, mineOwn...)
+		})
+	}
+	wg.Wait()
+	sort.Slice(own, func(i, j int) bool { return own[i].at < own[j].at })
+	return counts, own
+}
+
+func isMerged(p string) bool { return strings.HasPrefix(p, overlay.MergedDir+"/") }
+
+// mergedLine stands the files of merged/ (overlay.MergedDir) in for one
 // line: they follow from the patches and the base, which are described,
 // and a first commit holds one per object of the base.
-func collapseMerged(changes []FileChange) []FileChange {
-	n := 0
-	for _, c := range changes {
-		if strings.HasPrefix(c.Path, overlay.MergedDir+"/") {
-			n++
-		}
-	}
-	if n == 0 {
-		// No copy: a first commit without merged/ lists 100,000 files.
-		return changes
-	}
-	out := make([]FileChange, 0, len(changes)-n+1)
-	for _, c := range changes {
-		if !strings.HasPrefix(c.Path, overlay.MergedDir+"/") {
-			out = append(out, c)
-		}
-	}
-	return append(out, FileChange{Path: fmt.Sprintf("%s/ (%d %s: the objects the overlay builds)", overlay.MergedDir, n, noun(n, "file")), Op: "modify"})
+func mergedLine(n int) FileChange {
+	return FileChange{Path: fmt.Sprintf("%s/ (%d %s: the objects the overlay builds)", overlay.MergedDir, n, noun(n, "file")), Op: "modify"}
 }
 
 // describeFields compares the old and new content of one object's file.
@@ -170,28 +320,6 @@ func describeFields(o *Object, c FileChange) {
 	o.Fields = fields
 	o.Described = true
 	o.What = what(*o)
-}
-
-// classifyPatches sets What of the objects at idx from the paths that
-// changed, without keeping fields, on all cores: in a first commit that is
-// every patch past the first SummaryRows objects.
-func classifyPatches(objs []Object, changes []FileChange, idx []int) {
-	workers := min(runtime.GOMAXPROCS(0), len(idx)/256+1)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				n := int(next.Add(1)) - 1
-				if n >= len(idx) {
-					return
-				}
-				i := idx[n]
-				objs[i].What = patchWhat(changedPaths(changes[i].Old, changes[i].New))
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // needsFields is true when what an object counts as depends on which of its
@@ -335,9 +463,9 @@ func opSymbol(op string) string {
 // body lists the objects' files with each changed field, then the
 // overlay's own files (kustomization.yaml, the record), whose field-level
 // changes only follow from the objects'.
-func body(objs []Object) string {
+func body(objs []Object, untold int) string {
 	var b strings.Builder
-	listed, more := 0, 0
+	listed, more := 0, untold
 	for _, o := range objs {
 		if o.Category == "" {
 			continue

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"text/template"
 )
 
 // manyChanges is a generated commit of n files mixing everything a report
@@ -125,4 +127,79 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
+}
+
+// TestCommitShowsWhatDescribeShows: Commit's report, which keeps only the
+// objects it shows, reads as Describe's does (the golden file at 5,000
+// files) for commits below, at and past the caps, with and without
+// merged/ files.
+func TestCommitShowsWhatDescribeShows(t *testing.T) {
+	golden, err := os.ReadFile("testdata/many.golden.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 3, 101, 499, 500, 501, 502, 600, 5000} {
+		for _, merged := range []bool{true, false} {
+			t.Run(fmt.Sprintf("files=%d/merged=%v", n, merged), func(t *testing.T) {
+				changes := manyChanges(n)
+				if n == 0 {
+					changes = nil
+				}
+				if !merged {
+					changes = slices.DeleteFunc(changes, func(c FileChange) bool { return strings.HasPrefix(c.Path, "merged/") })
+				}
+				full := Describe("prod-eu1", changes)
+				got := Commit("prod-eu1", len(changes), func(i int) FileChange { return changes[i] })
+				want := manyReport(full)
+				if n == 5000 && merged {
+					want = string(golden)
+				}
+				if s := manyReport(got); s != want {
+					t.Errorf("Commit's report differs from Describe's:\n%s", firstDiff(s, want))
+				}
+				shown := 0
+				for _, o := range got.Objects {
+					if o.Category != "" {
+						shown++
+						if !o.Described {
+							t.Errorf("%s kept but not described", o.File)
+						}
+					}
+				}
+				if shown > SummaryRows {
+					t.Errorf("Commit's report keeps %d objects, want at most %d", shown, SummaryRows)
+				}
+			})
+		}
+	}
+}
+
+func TestReadsObjects(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"", false},
+		{"[{{.Cluster}}] {{.Subject}}\n\n{{.Body}}", false},
+		{"{{.Subject}}{{range .Counts}} #{{.What}}={{.Number}}{{end}}{{if .Body}}{{.Body}}{{else}}-{{end}}", false},
+		{"{{with $s := .Subject}}{{$s}}{{end}}{{.Markdown}}", false},
+		{"{{range .Objects}}{{.Kind}} {{.Name}}{{end}}", true},
+		{"{{len .Objects}}", true},
+		{"{{$.Objects}}", true},
+		{"{{range .Counts}}{{$.Objects}}{{end}}", true},
+		{"{{$r := .}}{{$r.Subject}}", true},
+		{"{{printf \"%v\" .}}", true},
+		{"{{define \"x\"}}{{.Objects}}{{end}}{{.Subject}}", true},
+		{"{{template \"x\" .}}{{define \"x\"}}{{.Subject}}{{end}}", true},
+		{"{{(.).Objects}}", true},
+	}
+	for _, tc := range tests {
+		tmpl, err := template.New("message").Parse(tc.text)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.text, err)
+		}
+		if got := ReadsObjects(tmpl); got != tc.want {
+			t.Errorf("ReadsObjects(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	tparse "text/template/parse"
 )
 
 // DefaultTemplate is the commit message unless configured otherwise.
@@ -50,7 +51,7 @@ func (r Report) Markdown() string {
 		return b.String()
 	}
 	b.WriteString("| Object | Recorded as | Field | Old | New |\n|---|---|---|---|---|\n")
-	rows, more, moreFiles := 0, 0, 0
+	rows, more, moreFiles := 0, r.untold, 0
 	for _, o := range r.Objects {
 		// An object's rows stay together: one that does not fit whole, or
 		// was not described, is counted instead (the overlay's own files
@@ -112,3 +113,81 @@ func mdValue(v string) string {
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// ReadsObjects is false when a message template reads nothing of a report
+// but .Cluster, .Subject, .Body, .Counts and what the report's methods
+// other than PullRequestBody show, so Commit's report (which keeps only the
+// objects those show) renders it exactly as Describe's would. It is true
+// when in doubt: a template that names .Objects, passes the whole report
+// on ({{.}}, $, {{template}}) or uses a construct it does not know.
+func ReadsObjects(t *template.Template) bool {
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil && readsObjects(tt.Tree.Root) {
+			return true
+		}
+	}
+	return false
+}
+
+func readsObjects(n tparse.Node) bool {
+	switch n := n.(type) {
+	case nil:
+		return false
+	case *tparse.ListNode:
+		if n == nil {
+			return false
+		}
+		for _, c := range n.Nodes {
+			if readsObjects(c) {
+				return true
+			}
+		}
+		return false
+	case *tparse.TextNode, *tparse.CommentNode, *tparse.BreakNode, *tparse.ContinueNode,
+		*tparse.IdentifierNode, *tparse.BoolNode, *tparse.NumberNode, *tparse.StringNode, *tparse.NilNode:
+		return false
+	case *tparse.ActionNode:
+		return readsObjects(n.Pipe)
+	case *tparse.IfNode:
+		return readsObjects(n.Pipe) || readsObjects(n.List) || readsObjects(n.ElseList)
+	case *tparse.RangeNode:
+		return readsObjects(n.Pipe) || readsObjects(n.List) || readsObjects(n.ElseList)
+	case *tparse.WithNode:
+		return readsObjects(n.Pipe) || readsObjects(n.List) || readsObjects(n.ElseList)
+	case *tparse.PipeNode:
+		if n == nil {
+			return false
+		}
+		for _, c := range n.Cmds {
+			if readsObjects(c) {
+				return true
+			}
+		}
+		return false
+	case *tparse.CommandNode:
+		for _, a := range n.Args {
+			if readsObjects(a) {
+				return true
+			}
+		}
+		return false
+	case *tparse.FieldNode:
+		return namesObjects(n.Ident)
+	case *tparse.ChainNode:
+		return readsObjects(n.Node) || namesObjects(n.Field)
+	case *tparse.VariableNode:
+		// $ alone is the whole report.
+		return len(n.Ident) == 1 && n.Ident[0] == "$" || namesObjects(n.Ident)
+	}
+	// {{.}}, {{template}} and anything new: the whole report may be read.
+	return true
+}
+
+func namesObjects(idents []string) bool {
+	for _, id := range idents {
+		if id == "Objects" || id == "PullRequestBody" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,5 +1,12 @@
 package writeback
 
+import (
+	"text/template"
+
+	"github.com/driftback/driftback/describe"
+	"github.com/driftback/driftback/gitsync"
+)
+
 // BaseBuilds is how many times the writer indexed the base with krusty.
 func (w *Writer) BaseBuilds() int { return w.base.builds }
 
@@ -20,3 +27,15 @@ func (w *Writer) Named() int { return w.paths.named }
 
 // ScanEvery is scanEvery.
 const ScanEvery = scanEvery
+
+// CommitReport is the report a commit message with the default template
+// is rendered from.
+func CommitReport(cluster string, changes []gitsync.Change) describe.Report {
+	t, _ := describe.Template("")
+	return commitReport(t, cluster, changes)
+}
+
+// CommitMessage is the commit message of changes with template t.
+func CommitMessage(t *template.Template, cluster string, changes []gitsync.Change) string {
+	return commitMessage(t, cluster, changes)
+}
