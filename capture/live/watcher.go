@@ -56,6 +56,10 @@ type kindWatch struct {
 	// stays broken (a conversion webhook down) is named once, not every
 	// backoff step; a recovery re-arms it.
 	warned bool
+
+	// order is the last snapshot's order of its objects; guarded by the
+	// Watcher's mu, which Snapshot holds.
+	order refOrder
 }
 
 // failed records a list or watch failure: named at WARN the first time.
@@ -281,7 +285,7 @@ type Unlisted struct {
 func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var lists [][]any
+	var runs [][]*capture.Capture
 	var unlisted []Unlisted
 	n := 0
 	for _, k := range w.kinds {
@@ -291,22 +295,26 @@ func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 			unlisted = append(unlisted, k.unlisted())
 			continue
 		}
-		l := k.informer.GetStore().List()
-		lists = append(lists, l)
-		n += len(l)
-	}
-	// Sorted as pointers, then copied once: swapping the captures
-	// themselves moved a few hundred bytes per swap, a third of a
-	// publish's own work at 10,000 objects.
-	ptrs := make([]*capture.Capture, 0, n)
-	for _, l := range lists {
-		for _, obj := range l {
-			if c := capturedOf(obj); c != nil && c.Capture != nil {
-				ptrs = append(ptrs, c.Capture)
-			}
+		// Each resource's captures in order (order.go), then the
+		// resources in the order of their group and kind: sorted as
+		// pointers and copied once, because swapping the captures
+		// themselves moved a few hundred bytes per swap.
+		if run := k.order.sorted(k.informer.GetStore().List()); len(run) > 0 {
+			runs = append(runs, run)
+			n += len(run)
 		}
 	}
-	slices.SortFunc(ptrs, func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) })
+	slices.SortFunc(runs, func(a, b []*capture.Capture) int { return a[0].Ref.Compare(b[0].Ref) })
+	ptrs := make([]*capture.Capture, 0, n)
+	for _, run := range runs {
+		ptrs = append(ptrs, run...)
+	}
+	// Two resources of one group and kind (two versions) interleave:
+	// then only a sort of the whole orders them.
+	byRef := func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) }
+	if !slices.IsSortedFunc(ptrs, byRef) {
+		slices.SortFunc(ptrs, byRef)
+	}
 	// One allocation at the final size: grown by appending, 50,000
 	// captures leave three times their size behind in copies.
 	var out []capture.Capture
