@@ -1,6 +1,9 @@
 package gitsync
 
-import "io/fs"
+import (
+	"io/fs"
+	"time"
+)
 
 // Op is what a commit did to a file.
 type Op string
@@ -65,4 +68,13 @@ type Result struct {
 	Rederived bool
 	// Attempts is the number of fetch-build-push rounds it took.
 	Attempts int
+	// Took is where the wall time of the round that landed went.
+	Took Timings
+}
+
+// Timings split one fetch-build-push round: the fetch of the branch and
+// its base, the caller's Prepare, the commit's build (blobs, trees) and
+// the push. A slow publish says which of them to look at.
+type Timings struct {
+	Fetch, Prepare, Build, Push time.Duration
 }

@@ -80,6 +80,9 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 
 func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Result, error) {
 	r.written.take() // objects of an earlier attempt: not this commit's
+	var took Timings
+	start := time.Now()
+	lap := func(d *time.Duration) { now := time.Now(); *d, start = now.Sub(start), now }
 	tips, err := r.fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
 		return Result{}, err
@@ -94,21 +97,25 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 			return Result{}, fmt.Errorf("read tree %s: %w", p.root, err)
 		}
 	}
+	lap(&took.Fetch)
 	content, err := prepare(parentFS{treeFS: treeFS{root: tree}, repo: r, tip: tips[t.Branch]})
 	if err != nil {
 		return Result{}, callerError{err}
 	}
+	lap(&took.Prepare)
 	h, changes, dir, err := r.build(p, t, content)
 	if err != nil {
 		return Result{}, permanent(err)
 	}
+	lap(&took.Build)
 	if h.IsZero() {
-		return Result{Parent: hashOf(p.parent), Dir: hashOf(dir)}, nil
+		return Result{Parent: hashOf(p.parent), Dir: hashOf(dir), Took: took}, nil
 	}
 	// The branch moves from the tip this commit was built on (or, when
 	// re-derived, replaces it: the lease); zero creates it.
 	if err := r.pushPack(ctx, t.Branch, tips[t.Branch], h, r.written.take()); err != nil {
 		return Result{}, err
 	}
-	return Result{Commit: hashOf(h), Changes: changes, Parent: hashOf(p.parent), Dir: hashOf(dir), Rederived: p.rederive}, nil
+	lap(&took.Push)
+	return Result{Commit: hashOf(h), Changes: changes, Parent: hashOf(p.parent), Dir: hashOf(dir), Rederived: p.rederive, Took: took}, nil
 }

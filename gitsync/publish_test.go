@@ -67,8 +67,17 @@ func TestPublishWritesOnlyDir(t *testing.T) {
 			r := open(t, url)
 			made := 0
 			for _, step := range tc.steps {
-				if res := publish(t, r, target(tc.branch, "main", dir), step); !res.Commit.IsZero() {
+				res := publish(t, r, target(tc.branch, "main", dir), step)
+				// Every round fetches and builds over HTTP; a pushed one
+				// says how long its push took.
+				if res.Took.Fetch <= 0 || res.Took.Build <= 0 {
+					t.Errorf("timings %+v: want the fetch and the build timed", res.Took)
+				}
+				if !res.Commit.IsZero() {
 					made++
+					if res.Took.Push <= 0 {
+						t.Errorf("timings %+v of a pushed commit: want the push timed", res.Took)
+					}
 				}
 			}
 			if made != tc.commits {

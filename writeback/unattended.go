@@ -99,6 +99,9 @@ func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, changes
 	// The objects are counted, not summarized by mode: that walked every
 	// capture on every commit (8 ms at 10,000), and the commit message
 	// says what changed.
-	slog.Info("committed", "commit", res.Commit.String(), "branch", branch, "files", len(res.Changes), "objects", len(caps))
+	t := res.Took
+	slog.Info("committed", "commit", res.Commit.String(), "branch", branch, "files", len(res.Changes), "objects", len(caps),
+		slog.Group("took", "fetch", t.Fetch.Round(time.Millisecond), "prepare", t.Prepare.Round(time.Millisecond),
+			"build", t.Build.Round(time.Millisecond), "push", t.Push.Round(time.Millisecond)))
 	return true, nil
 }
