@@ -87,6 +87,7 @@ func BenchmarkSteadyState(b *testing.B) {
 				r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.loadStart, r.loadEnd)
 		}
 		d.stop(b)
+		b.Logf("%d objects, where each publish's time went: %s", n, publishPhases(d.logs.String()))
 		// Warnings other than the one every publish repeats (the Buckets
 		// have no Git base, so their fields go to unmatched/).
 		for _, l := range strings.Split(d.logs.String(), "\n") {
