@@ -3,10 +3,9 @@ package writeback
 import (
 	"fmt"
 	"io/fs"
-	"maps"
+	"math/bits"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/gitsync"
@@ -16,8 +15,8 @@ import (
 
 // The incremental publish (issue 15: every commit costs what changed, not
 // the cluster's size). After a publish, the writer keeps per object the
-// fingerprint of its capture and the paths and hashes of the files it
-// rendered (not the bytes), and the tree hash of the directory it left in
+// fingerprint of its capture and which files it rendered with their
+// hashes (not the bytes; objRec), and the tree hash of the directory it left in
 // Git (gitsync.Result.Dir). The next publish takes the incremental path
 // only when everything the full path would read is known to be the same:
 //
@@ -41,35 +40,75 @@ import (
 // to leave out). The property test (incremental_test.go) checks that both
 // paths commit the same tree and give the same verdict.
 
-// objRec is what the last publish wrote for one object.
+// objRec is what the last publish wrote for one object: one per object of
+// the cluster, kept between publishes, so it holds no path. An object's
+// files are overlay.FileName(ref) under some of overlay.ObjectDirs (render
+// writes no others), so it keeps which directories and a fileSum each;
+// the paths are rebuilt when a publish needs them (path). Its resources/
+// and patches/ files are the ones kustomization.yaml lists.
+// BenchmarkIncRecord: 504 → 152 bytes per object, with its index (incState.objs).
 type objRec struct {
 	ref capture.ObjectRef
 	fp  uint64
-	// files are its files (paths relative to the overlay) with fileSum.
-	files []fileRec
-	// resource and patch are its paths listed in kustomization.yaml;
+	// sums are fileSum of its files, in the order of overlay.ObjectDirs.
+	sums [maxFiles]uint64
 	// target is the base object the patch addresses (PatchTarget).
-	resource, patch, target string
+	target string
 	// seen marks the publish that saw its capture (incState.gen); named
 	// the publish told that it may have changed (capture.Changes).
 	seen, named uint64
 	// pos is its index in incState.order.
-	pos int
+	pos int32
+	// has holds bit i when it has a file under overlay.ObjectDirs[i].
+	has uint8
 }
 
-type fileRec struct {
-	path string
-	sum  uint64
-}
+// maxFiles is the most files render writes for one object: one of
+// patches/, resources/ and unmatched/, and status/. A record of more is
+// refused (the full path runs).
+const maxFiles = 2
 
-func (r *objRec) unmatched() bool {
-	for _, f := range r.files {
-		if strings.HasPrefix(f.path, overlay.UnmatchedDir+"/") {
-			return true
-		}
+// The directories' bits in objRec.has.
+var (
+	patchesBit   = dirBit(overlay.PatchesDir)
+	resourcesBit = dirBit(overlay.ResourcesDir)
+	unmatchedBit = dirBit(overlay.UnmatchedDir)
+)
+
+func dirBit(d string) uint8 { return 1 << slices.Index(overlay.ObjectDirs, d) }
+
+// addFile records a file under overlay.ObjectDirs[i], added in the order
+// of ObjectDirs; false when the record cannot hold another.
+func (r *objRec) addFile(i int, sum uint64) bool {
+	n := bits.OnesCount8(r.has)
+	if n == maxFiles || i >= 8 {
+		return false
 	}
-	return false
+	r.sums[n] = sum
+	r.has |= 1 << i
+	return true
 }
+
+// file reports whether it has a file under overlay.ObjectDirs[i], and its sum.
+func (r *objRec) file(i int) (uint64, bool) {
+	bit := uint8(1) << i
+	if r.has&bit == 0 {
+		return 0, false
+	}
+	return r.sums[bits.OnesCount8(r.has&(bit-1))], true
+}
+
+// path is its file under overlay.ObjectDirs[i], relative to the overlay.
+func (r *objRec) path(i int) string { return overlay.ObjectDirs[i] + "/" + overlay.FileName(r.ref) }
+
+// listedPath is its file under the directory whose bit is bit.
+func (r *objRec) listedPath(bit uint8) string {
+	return r.path(bits.TrailingZeros8(bit))
+}
+
+func (r *objRec) unmatched() bool { return r.has&unmatchedBit != 0 }
+func (r *objRec) resource() bool  { return r.has&resourcesBit != 0 }
+func (r *objRec) patch() bool     { return r.has&patchesBit != 0 }
 
 // incState is the overlay the writer last wrote, object by object.
 type incState struct {
@@ -77,11 +116,14 @@ type incState struct {
 	dir gitsync.Hash
 	// layout is layoutKey of the layout it was rendered with.
 	layout string
-	// objs by ref without version (the file name ignores it).
-	objs map[capture.ObjectRef]*objRec
+	// objs are the records sorted by ref (capture.ObjectRef.Compare,
+	// which ignores the version, as the file name does): found by binary
+	// search (find). When the captures came sorted (capture/live sorts
+	// them) it is order itself.
+	objs []*objRec
 	// order is the records in the order of the last publish's captures
 	// (capture/live hands them sorted): the next publish finds most of
-	// its captures' records by walking it, without hashing refs.
+	// its captures' records by walking it, without searching.
 	order []*objRec
 	// objects hold at least one file (overlay.ObjectKeys counts them);
 	// unmatched hold a file under unmatched/.
@@ -123,38 +165,103 @@ func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []captur
 	if _, ok := parent.(dirHasher); !ok {
 		return nil
 	}
-	st := &incState{layout: key, objs: make(map[capture.ObjectRef]*objRec, len(caps)), targets: map[string]int{}}
+	st := &incState{layout: key, order: make([]*objRec, len(caps)), targets: map[string]int{}}
+	var p []byte
 	for i := range caps {
 		c := &caps[i]
-		k := unversioned(c.Ref)
-		if len(c.EncryptKeys) > 0 || st.objs[k] != nil {
+		if len(c.EncryptKeys) > 0 {
 			return nil
 		}
-		rec := &objRec{ref: c.Ref, fp: fingerprint(c)}
+		rec := &objRec{ref: c.Ref, fp: fingerprint(c), pos: int32(i)}
 		name := overlay.FileName(c.Ref)
-		for _, d := range overlay.ObjectDirs {
-			p := d + "/" + name
-			b, ok := tree[p]
+		for d, dir := range overlay.ObjectDirs {
+			p = append(append(append(p[:0], dir...), '/'), name...)
+			b, ok := tree[string(p)] // no allocation: a map lookup
 			if !ok {
 				continue
 			}
-			rec.files = append(rec.files, fileRec{p, fileSum(b)})
-			switch d {
-			case overlay.ResourcesDir:
-				rec.resource = p
-			case overlay.PatchesDir:
-				rec.patch = p
-				if base != nil {
-					rec.target, _ = base.PatchTarget(c.Ref)
-				}
+			if !rec.addFile(d, fileSum(b)) {
+				return nil
 			}
 		}
+		if rec.patch() && base != nil {
+			rec.target, _ = base.PatchTarget(c.Ref)
+		}
 		st.add(rec)
-		st.objs[k] = rec
-		rec.pos = len(st.order)
-		st.order = append(st.order, rec)
+		st.order[i] = rec
+	}
+	var ok bool
+	if st.objs, ok = sortedRecs(st.order); !ok {
+		return nil // two captures, one file
 	}
 	return st
+}
+
+// sortedRecs is order sorted by ref: order itself when it is (no copy);
+// ok is false when two records are of one object.
+func sortedRecs(order []*objRec) (objs []*objRec, ok bool) {
+	cmp := func(a, b *objRec) int { return a.ref.Compare(b.ref) }
+	sorted := true
+	for i := 1; i < len(order) && sorted; i++ {
+		sorted = cmp(order[i-1], order[i]) < 0
+	}
+	if sorted {
+		return order, true
+	}
+	objs = slices.Clone(order)
+	slices.SortFunc(objs, cmp)
+	for i := 1; i < len(objs); i++ {
+		if cmp(objs[i-1], objs[i]) == 0 {
+			return nil, false
+		}
+	}
+	return objs, true
+}
+
+// find is the record of ref (any version), or nil.
+func (st *incState) find(ref capture.ObjectRef) *objRec {
+	if i, ok := search(st.objs, ref); ok {
+		return st.objs[i]
+	}
+	return nil
+}
+
+func search(objs []*objRec, ref capture.ObjectRef) (int, bool) {
+	return slices.BinarySearchFunc(objs, ref, func(r *objRec, ref capture.ObjectRef) int { return r.ref.Compare(ref) })
+}
+
+// reindex applies a publish's delta to objs without sorting them again:
+// the cost of what changed (and a copy of the pointers when objects come
+// or go), whatever order the captures came in. It may reuse objs' array,
+// which is then no longer order's (order is each publish's own).
+func (st *incState) reindex(d incDelta) {
+	var added []*objRec
+	for k, rec := range d.changed {
+		if i, ok := search(st.objs, k); ok {
+			st.objs[i] = rec
+		} else {
+			added = append(added, rec)
+		}
+	}
+	if len(d.removed) > 0 {
+		gone := make(map[*objRec]bool, len(d.removed))
+		for _, r := range d.removed {
+			gone[r] = true
+		}
+		st.objs = slices.DeleteFunc(st.objs, func(r *objRec) bool { return gone[r] })
+	}
+	if len(added) == 0 {
+		return
+	}
+	slices.SortFunc(added, func(a, b *objRec) int { return a.ref.Compare(b.ref) })
+	out := make([]*objRec, 0, len(st.objs)+len(added))
+	rest := st.objs
+	for _, a := range added {
+		i, _ := search(rest, a.ref)
+		out = append(append(out, rest[:i]...), a)
+		rest = rest[i:]
+	}
+	st.objs = append(out, rest...)
 }
 
 // sameObject reports whether a record is for ref (any version).
@@ -163,10 +270,10 @@ func sameObject(rec *objRec, ref capture.ObjectRef) bool {
 }
 
 func (st *incState) add(r *objRec) {
-	if len(r.files) > 0 {
+	if r.has != 0 {
 		st.objects++
 	}
-	if r.patch != "" {
+	if r.patch() {
 		st.targets[r.target]++
 	}
 	if r.unmatched() {
@@ -175,10 +282,10 @@ func (st *incState) add(r *objRec) {
 }
 
 func (st *incState) remove(r *objRec) {
-	if len(r.files) > 0 {
+	if r.has != 0 {
 		st.objects--
 	}
-	if r.patch != "" {
+	if r.patch() {
 		if st.targets[r.target]--; st.targets[r.target] <= 0 {
 			delete(st.targets, r.target)
 		}
@@ -212,10 +319,12 @@ func (w *Writer) keep(st *incState, res gitsync.Result) {
 	}
 }
 
-// incDelta is what an incremental publish changes in the record.
+// incDelta is what an incremental publish changes in the record: the
+// new records of changed objects by ref without version, and the records
+// of objects gone.
 type incDelta struct {
 	changed map[capture.ObjectRef]*objRec
-	removed []capture.ObjectRef
+	removed []*objRec
 }
 
 // prepareIncremental is prepare's incremental path; ok is false when it
@@ -242,7 +351,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	named := ch != nil && ch.Since != 0 && ch.Since == st.snapshot && st.sinceScan < scanEvery
 	if named {
 		for k := range ch.Refs {
-			if rec := st.objs[k]; rec != nil {
+			if rec := st.find(k); rec != nil {
 				rec.named = gen
 			}
 		}
@@ -264,8 +373,8 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		if next < len(st.order) && sameObject(st.order[next], cp.Ref) {
 			rec = st.order[next]
 			next++
-		} else if rec = st.objs[unversioned(cp.Ref)]; rec != nil {
-			next = rec.pos + 1
+		} else if rec = st.find(cp.Ref); rec != nil {
+			next = int(rec.pos) + 1
 		}
 		if rec != nil {
 			if rec.seen == gen {
@@ -298,9 +407,9 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	}
 	d := incDelta{changed: make(map[capture.ObjectRef]*objRec, len(changed))}
 	if seen < len(st.objs) {
-		for k, rec := range st.objs {
+		for _, rec := range st.objs {
 			if rec.seen != gen {
-				d.removed = append(d.removed, k)
+				d.removed = append(d.removed, rec)
 			}
 		}
 	}
@@ -316,48 +425,57 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 			return c, nil, false, nil // the full path leaves it out and says why
 		}
 		k := unversioned(cp.Ref)
-		old := st.objs[k]
-		rec := &objRec{ref: cp.Ref, fp: ch.fp, resource: obj.Resource, patch: obj.Patch, seen: gen}
-		if rec.patch != "" && layout.Base != nil {
+		old := st.find(k)
+		rec := &objRec{ref: cp.Ref, fp: ch.fp, seen: gen}
+		name := overlay.FileName(cp.Ref)
+		for d, dir := range overlay.ObjectDirs {
+			if b, ok := obj.Files[dir+"/"+name]; ok && !rec.addFile(d, fileSum(b)) {
+				return c, nil, false, nil
+			}
+		}
+		if bits.OnesCount8(rec.has) != len(obj.Files) ||
+			obj.Resource != listed(rec, resourcesBit, name) || obj.Patch != listed(rec, patchesBit, name) {
+			// Files the record cannot rebuild: the full path (never, while
+			// render writes what objRec says).
+			return c, nil, false, nil
+		}
+		if rec.patch() && layout.Base != nil {
 			rec.target, _ = layout.Base.PatchTarget(cp.Ref)
 		}
-		for _, p := range slices.Sorted(maps.Keys(obj.Files)) {
-			rec.files = append(rec.files, fileRec{p, fileSum(obj.Files[p])})
-		}
-		var oldFiles []fileRec
 		if old != nil {
-			oldFiles = old.files
-			listing = listing || old.resource != rec.resource || old.patch != rec.patch
-			objects, unmatched = objects-b2i(len(old.files) > 0), unmatched-b2i(old.unmatched())
-			if len(old.files) > 0 && len(rec.files) == 0 {
-				gone = append(gone, objectKey(old.files[0].path))
+			listing = listing || old.resource() != rec.resource() || old.patch() != rec.patch()
+			objects, unmatched = objects-b2i(old.has != 0), unmatched-b2i(old.unmatched())
+			if old.has != 0 && rec.has == 0 {
+				gone = append(gone, name)
 			}
 		} else {
-			listing = listing || rec.resource != "" || rec.patch != ""
+			listing = listing || rec.resource() || rec.patch()
+			old = &objRec{}
 		}
-		objects, unmatched = objects+b2i(len(rec.files) > 0), unmatched+b2i(rec.unmatched())
-		for _, f := range rec.files {
-			if i := slices.IndexFunc(oldFiles, func(o fileRec) bool { return o.path == f.path }); i < 0 || oldFiles[i].sum != f.sum {
-				upd.Changed[f.path] = obj.Files[f.path]
-			}
-		}
-		for _, o := range oldFiles {
-			if _, still := obj.Files[o.path]; !still {
-				upd.Removed = append(upd.Removed, o.path)
+		objects, unmatched = objects+b2i(rec.has != 0), unmatched+b2i(rec.unmatched())
+		for d, dir := range overlay.ObjectDirs {
+			sum, has := rec.file(d)
+			was, had := old.file(d)
+			switch p := dir + "/" + name; {
+			case has && (!had || was != sum):
+				upd.Changed[p] = obj.Files[p]
+			case had && !has:
+				upd.Removed = append(upd.Removed, p)
 			}
 		}
 		d.changed[k] = rec
 		order[ch.i] = rec
 	}
-	for _, k := range d.removed {
-		old := st.objs[k]
-		listing = listing || old.resource != "" || old.patch != ""
-		objects, unmatched = objects-b2i(len(old.files) > 0), unmatched-b2i(old.unmatched())
-		if len(old.files) > 0 {
-			gone = append(gone, objectKey(old.files[0].path))
+	for _, old := range d.removed {
+		listing = listing || old.resource() || old.patch()
+		objects, unmatched = objects-b2i(old.has != 0), unmatched-b2i(old.unmatched())
+		if old.has != 0 {
+			gone = append(gone, overlay.FileName(old.ref))
 		}
-		for _, f := range old.files {
-			upd.Removed = append(upd.Removed, f.path)
+		for d := range overlay.ObjectDirs {
+			if _, had := old.file(d); had {
+				upd.Removed = append(upd.Removed, old.path(d))
+			}
 		}
 	}
 	if listing {
@@ -398,20 +516,19 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	slices.Sort(upd.Removed)
 	done = func(res gitsync.Result) {
 		st.merged = ms
-		for _, k := range d.removed {
-			st.remove(st.objs[k])
-			delete(st.objs, k)
+		for _, old := range d.removed {
+			st.remove(old)
 		}
 		for k, rec := range d.changed {
-			if old := st.objs[k]; old != nil {
+			if old := st.find(k); old != nil {
 				st.remove(old)
 			}
 			st.add(rec)
-			st.objs[k] = rec
 		}
+		st.reindex(d)
 		st.order = order
 		for i, rec := range order {
-			rec.pos = i
+			rec.pos = int32(i)
 		}
 		if named {
 			st.sinceScan++
@@ -436,19 +553,21 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 // listed in render's order (by ref).
 func (st *incState) kustomization(l render.Layout, d incDelta, gen uint64) ([]byte, error) {
 	var listed []*objRec
-	for k, rec := range st.objs {
+	for _, rec := range st.objs {
 		if rec.seen != gen {
 			continue // removed
 		}
-		if n := d.changed[k]; n != nil {
-			rec = n
+		if len(d.changed) > 0 {
+			if n := d.changed[unversioned(rec.ref)]; n != nil {
+				rec = n
+			}
 		}
-		if rec.resource != "" || rec.patch != "" {
+		if rec.resource() || rec.patch() {
 			listed = append(listed, rec)
 		}
 	}
 	for k, rec := range d.changed {
-		if st.objs[k] == nil && (rec.resource != "" || rec.patch != "") {
+		if (rec.resource() || rec.patch()) && st.find(k) == nil {
 			listed = append(listed, rec)
 		}
 	}
@@ -463,20 +582,24 @@ func (st *incState) kustomization(l render.Layout, d incDelta, gen uint64) ([]by
 	})
 	var resources, patches []string
 	for _, r := range listed {
-		if r.resource != "" {
-			resources = append(resources, r.resource)
+		if r.resource() {
+			resources = append(resources, r.listedPath(resourcesBit))
 		}
-		if r.patch != "" {
-			patches = append(patches, r.patch)
+		if r.patch() {
+			patches = append(patches, r.listedPath(patchesBit))
 		}
 	}
 	return render.KustomizationFile(l, resources, patches)
 }
 
-// objectKey is the key overlay.ObjectKeys gives an object's file.
-func objectKey(p string) string {
-	_, rest, _ := strings.Cut(path.Clean(p), "/")
-	return rest
+// listed is the path kustomization.yaml lists for a record's file under
+// the directory whose bit is bit (named name), "" for none: what render
+// returns as an Object's Resource and Patch.
+func listed(r *objRec, bit uint8, name string) string {
+	if r.has&bit == 0 {
+		return ""
+	}
+	return overlay.ObjectDirs[bits.TrailingZeros8(bit)] + "/" + name
 }
 
 func b2i(b bool) int {
@@ -535,36 +658,37 @@ func (w *Writer) checkCheaply(parent fs.FS, dir string, l render.Layout, st *inc
 	}
 	var patched []*objRec
 	for k, rec := range d.changed {
-		old := st.objs[k]
+		old := st.find(k)
 		if old == nil {
 			old = &objRec{}
 		}
-		if old.patch != "" {
+		if old.patch() {
 			if st.targets[old.target] > 1 {
 				return false
 			}
 			touch(old.target, -1)
 		}
-		if rec.patch != "" {
+		if rec.patch() {
 			touch(rec.target, 1)
-			if _, changed := upd.Changed[rec.patch]; changed || old.patch != rec.patch {
+			if _, changed := upd.Changed[rec.listedPath(patchesBit)]; changed || !old.patch() {
 				patched = append(patched, rec)
 			}
 		}
-		if rec.resource != "" {
-			if old.resource != rec.resource {
+		if rec.resource() {
+			if !old.resource() {
 				return false // a new id
 			}
-			if b, changed := upd.Changed[rec.resource]; changed {
-				prev, err := fs.ReadFile(parent, path.Join(dir, rec.resource))
+			p := rec.listedPath(resourcesBit)
+			if b, changed := upd.Changed[p]; changed {
+				prev, err := fs.ReadFile(parent, path.Join(dir, p))
 				if flux || err != nil || render.CheckResource(b, prev) != nil {
 					return false
 				}
 			}
 		}
 	}
-	for _, k := range d.removed {
-		if old := st.objs[k]; old.patch != "" {
+	for _, old := range d.removed {
+		if old.patch() {
 			if st.targets[old.target] > 1 {
 				return false
 			}
@@ -575,7 +699,7 @@ func (w *Writer) checkCheaply(parent fs.FS, dir string, l render.Layout, st *inc
 		if flux || rec.target == "" || count[rec.target] != 1 || l.Base == nil {
 			return false
 		}
-		if l.Base.CheckPatch(rec.ref, upd.Changed[rec.patch]) != nil {
+		if l.Base.CheckPatch(rec.ref, upd.Changed[rec.listedPath(patchesBit)]) != nil {
 			return false
 		}
 	}
