@@ -95,6 +95,8 @@ type Writer struct {
 	downstream string
 	// changes are what the publish in progress was told changed.
 	changes *capture.Changes
+	// unmatched is how many objects under unmatched/ were last named.
+	unmatched int
 }
 
 // Skipped is how many objects the last publish left out because they could
@@ -291,7 +293,14 @@ func (w *Writer) deletionGuards(parent fs.FS, dir string, now int, shrink error)
 	return trailers, nil
 }
 
+// warnUnmatched names the objects kept under unmatched/ when their number
+// changes: every publish repeated the same warning, which buried the ones
+// that say something new.
 func (w *Writer) warnUnmatched(n int) {
+	if n == w.unmatched {
+		return
+	}
+	w.unmatched = n
 	if n > 0 {
 		slog.Warn("captured fields of objects the base does not define are kept under unmatched/ and not applied; capture them in object mode or add them to the base",
 			"objects", n, "dir", path.Join(w.cfg.Git.Path, overlay.UnmatchedDir))
