@@ -17,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 const remoteName = "origin"
@@ -70,7 +69,7 @@ func openMethod(url string, auth transport.AuthMethod) (*Repo, error) {
 }
 
 func newLocal(url string) (*git.Repository, error) {
-	r, err := git.Init(memory.NewStorage(), nil)
+	r, err := git.Init(newStorage(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("init local repository: %w", err)
 	}

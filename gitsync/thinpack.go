@@ -42,6 +42,9 @@ func readObject(s storer.EncodedObjectStorer, h plumbing.Hash) (plumbing.ObjectT
 	if err != nil {
 		return 0, nil, fmt.Errorf("read object %s: %w", h, err)
 	}
+	if v, ok := o.(*storedView); ok {
+		return v.typ, v.content, nil // no copy (objects.go)
+	}
 	if b, ok := o.(*blobObject); ok {
 		return o.Type(), b.content, nil // no copy of what this process wrote
 	}
