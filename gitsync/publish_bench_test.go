@@ -147,3 +147,50 @@ func sampleHeap() func() float64 {
 		return float64(peak)
 	}
 }
+
+// BenchmarkPublishGrowth is what a Repo keeps per commit in steady state:
+// one-file commits into a directory of 50,000 files (the status files of
+// 50,000 cluster-scoped objects sit in one directory), each round a commit
+// whose directory tree is rewritten whole, as Git stores trees.
+// retained-MB/commit is the live heap's growth per commit over the run,
+// after full collections.
+func BenchmarkPublishGrowth(b *testing.B) {
+	const n = 50000
+	srv := gitserver.New(b, gitserver.Options{})
+	url, _ := srv.CreateRepo(b, "fleet")
+	r, err := gitsync.Auth{}.Open(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.RefreshAfter = -1 // the growth, not the refresh
+	files := make(map[string][]byte, n)
+	for i := range n {
+		files[fmt.Sprintf("status/_cluster/s3.aws.upbound.io_Bucket/b%06d.yaml", i)] = fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: arn:aws:s3:::bucket-%06d\n", i)
+	}
+	tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: "clusters/c1", AuthorName: "b", AuthorEmail: "b@x"}
+	if _, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) { return gitsync.Content{Files: files}, nil }); err != nil {
+		b.Fatal(err)
+	}
+	files = nil
+	commits := 0
+	commit := func() {
+		commits++
+		p := fmt.Sprintf("status/_cluster/s3.aws.upbound.io_Bucket/b%06d.yaml", commits*7%n)
+		c := fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: v%d\n", commits)
+		res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
+			return gitsync.Content{Update: &gitsync.Update{Changed: map[string][]byte{p: c}}}, nil
+		})
+		if err != nil || res.Commit.IsZero() {
+			b.Fatalf("publish: %v (commit %s)", err, res.Commit)
+		}
+	}
+	// Past what the first commit leaves behind for the second.
+	commit()
+	commit()
+	before, from := liveHeap(), commits
+	for b.Loop() {
+		commit()
+	}
+	b.ReportMetric((liveHeap()-before)/1e6/float64(commits-from), "retained-MB/commit")
+	runtime.KeepAlive(r)
+}

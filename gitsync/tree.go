@@ -17,9 +17,14 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// maxCachedTrees bounds the decoded trees kept between commits; past it the
-// cache starts over (a repository of 100k files has a few thousand trees).
-const maxCachedTrees = 20000
+// maxCachedTrees and maxCachedEntries bound the decoded trees kept between
+// commits; past either the cache starts over (a repository of 100k files
+// has a few thousand trees and 100k entries; a decoded entry is ≈ 40 bytes
+// besides its name).
+const (
+	maxCachedTrees   = 20000
+	maxCachedEntries = 1 << 18
+)
 
 // edit is one change to a tree: put a blob or a whole tree at path
 // (slash-separated), or remove what is there (zero hash).
@@ -35,8 +40,9 @@ type edit struct {
 type treeWriter struct {
 	s storer.EncodedObjectStorer
 	// trees holds decoded trees by hash. Trees are immutable, so an entry
-	// never goes stale; it only saves decoding.
-	trees map[plumbing.Hash][]object.TreeEntry
+	// never goes stale; it only saves decoding. cached counts their entries.
+	trees  map[plumbing.Hash][]object.TreeEntry
+	cached int
 }
 
 func newTreeWriter(s storer.EncodedObjectStorer) *treeWriter {
@@ -60,10 +66,26 @@ func (w *treeWriter) entries(h plumbing.Hash) ([]object.TreeEntry, error) {
 }
 
 func (w *treeWriter) remember(h plumbing.Hash, e []object.TreeEntry) {
-	if len(w.trees) >= maxCachedTrees {
+	if len(w.trees) >= maxCachedTrees || w.cached+len(e) > maxCachedEntries {
 		clear(w.trees)
+		w.cached = 0
+	}
+	if old, ok := w.trees[h]; ok {
+		w.cached -= len(old)
 	}
 	w.trees[h] = e
+	w.cached += len(e)
+}
+
+// forget drops tree h from the cache: a commit replaced it, and the next
+// edits build on its replacement. Each commit of one file in a directory
+// of 50,000 left a decoded copy of that directory (2 MB) in the cache
+// until it filled (BenchmarkPublishGrowth).
+func (w *treeWriter) forget(h plumbing.Hash) {
+	if old, ok := w.trees[h]; ok {
+		w.cached -= len(old)
+		delete(w.trees, h)
+	}
 }
 
 // lookup returns the entry at p (slash-separated) below tree h.
@@ -172,8 +194,11 @@ func (w *treeWriter) applySorted(h plumbing.Hash, edits []edit, off int) (plumbi
 		return plumbing.ZeroHash, nil
 	}
 	nh, err := w.write(entries)
-	if rec, ok := w.s.(*written); ok && err == nil && !h.IsZero() && nh != h {
-		rec.deltaBase(nh, h) // a push may send nh as a delta (thinpack.go)
+	if err == nil && !h.IsZero() && nh != h {
+		if rec, ok := w.s.(*written); ok {
+			rec.deltaBase(nh, h) // a push may send nh as a delta (thinpack.go)
+		}
+		w.forget(h)
 	}
 	return nh, err
 }

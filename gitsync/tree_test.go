@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -107,3 +108,42 @@ func gitWriteTree(t *testing.T, files map[string]string) string {
 	}
 	return ""
 }
+
+// TestTreeCacheKeepsOneVersion: editing a file keeps the decoded trees of
+// the new version only, not those it replaced, and the cache stays within
+// its bound of entries.
+func TestTreeCacheKeepsOneVersion(t *testing.T) {
+	w := newTreeWriter(&memory.NewStorage().ObjectStorage)
+	files := map[string]string{}
+	for i := range 1000 {
+		files["d/k/f"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+"-"+itoa(i)] = "v0"
+	}
+	h := build(t, w, plumbing.ZeroHash, files)
+	trees, entries := len(w.trees), w.cached
+	for v := range 20 {
+		h = build(t, w, h, map[string]string{"d/k/fa-0": "v" + itoa(v+1)})
+	}
+	if len(w.trees) != trees || w.cached != entries {
+		t.Errorf("after 20 edits the cache holds %d trees of %d entries, want the %d of %d of one version", len(w.trees), w.cached, trees, entries)
+	}
+	n := 0
+	for _, es := range w.trees {
+		n += len(es)
+	}
+	if n != w.cached {
+		t.Errorf("the cache counts %d entries, holds %d", w.cached, n)
+	}
+	big := make([]edit, 0, maxCachedEntries+10)
+	for i := range cap(big) {
+		b, _ := writeBlob(w.s, []byte(itoa(i)))
+		big = append(big, edit{path: "big/f" + itoa(i), hash: b, mode: 0o100644})
+	}
+	if _, err := w.apply(plumbing.ZeroHash, big); err != nil {
+		t.Fatal(err)
+	}
+	if w.cached > maxCachedEntries {
+		t.Errorf("the cache holds %d entries, over its bound of %d", w.cached, maxCachedEntries)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
