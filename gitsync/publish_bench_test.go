@@ -153,7 +153,8 @@ func sampleHeap() func() float64 {
 // 50,000 cluster-scoped objects sit in one directory), each round a commit
 // whose directory tree is rewritten whole, as Git stores trees.
 // retained-MB/commit is the live heap's growth per commit over the run,
-// after full collections.
+// after full collections; fresh-repo-MB what a new Repo holds once it has
+// read the branch (its history of commits commits).
 func BenchmarkPublishGrowth(b *testing.B) {
 	const n = 50000
 	srv := gitserver.New(b, gitserver.Options{})
@@ -193,4 +194,17 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	}
 	b.ReportMetric((liveHeap()-before)/1e6/float64(commits-from), "retained-MB/commit")
 	runtime.KeepAlive(r)
+	// A Repo that starts now (a restart, or this one after its refresh)
+	// fetches the branch's whole history: every version of the directory.
+	before = liveHeap()
+	fresh, err := gitsync.Auth{}.Open(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := fresh.ReadBranch(context.Background(), "main"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric((liveHeap()-before)/1e6, "fresh-repo-MB")
+	b.ReportMetric(float64(commits+1), "commits")
+	runtime.KeepAlive(fresh)
 }
