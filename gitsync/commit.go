@@ -44,7 +44,7 @@ func (r *Repo) build(p plan, t Target, content Content) (h plumbing.Hash, change
 	if err != nil {
 		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err
 	}
-	st.record(dirHash, newDir, pend, blobs)
+	st.record(dirHash, newDir, pend, blobs, content.Update == nil)
 	root, err := r.tw.apply(p.root, []edit{{path: t.Dir, hash: newDir, mode: filemode.Dir}})
 	if err != nil {
 		return plumbing.ZeroHash, nil, plumbing.ZeroHash, err

@@ -158,8 +158,17 @@ func commitDir(w *treeWriter, h plumbing.Hash, changes []pending) (plumbing.Hash
 }
 
 // record updates the state after Dir moved from tree from to tree to by
-// changes; a state that did not describe from stays untrusted.
-func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plumbing.Hash) {
+// changes; a state that did not describe from stays untrusted. After a
+// delta (whole false) it is dropped instead: a caller that hands gitsync
+// deltas (writeback's incremental path, follow) has no use for a listing
+// of every file, which at 100,000 files held ≈ 12 MB for the life of the
+// process (its map and every path; BenchmarkPublishGrowth's repo-MB). A
+// whole-map publish after it loads the listing from the tree again.
+func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plumbing.Hash, whole bool) {
+	if !whole {
+		d.files, d.valid = nil, false
+		return
+	}
 	if !d.valid || d.hash != from {
 		d.valid = false
 		return

@@ -152,11 +152,14 @@ func sampleHeap() func() float64 {
 // one-file commits into a directory of 50,000 files (the status files of
 // 50,000 cluster-scoped objects sit in one directory), each round a commit
 // whose directory tree is rewritten whole, as Git stores trees.
-// retained-MB/commit is the live heap's growth per commit over the run,
+// repo-MB is what the Repo holds after its first commit and two more (the
+// files' contents, its objects and caches; the bench's Git server too),
+// retained-MB/commit the live heap's growth per commit over the run,
 // after full collections; fresh-repo-MB what a new Repo holds once it has
 // read the branch (its history of commits commits).
 func BenchmarkPublishGrowth(b *testing.B) {
 	const n = 50000
+	empty := liveHeap()
 	srv := gitserver.New(b, gitserver.Options{})
 	url, _ := srv.CreateRepo(b, "fleet")
 	r, err := gitsync.Auth{}.Open(url)
@@ -189,10 +192,12 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	commit()
 	commit()
 	before, from := liveHeap(), commits
+	held := before - empty
 	for b.Loop() {
 		commit()
 	}
 	b.ReportMetric((liveHeap()-before)/1e6/float64(commits-from), "retained-MB/commit")
+	b.ReportMetric(held/1e6, "repo-MB")
 	runtime.KeepAlive(r)
 	// A Repo that starts now (a restart, or this one after its refresh)
 	// fetches the branch's whole history: every version of the directory.
