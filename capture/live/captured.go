@@ -27,6 +27,11 @@ type Captured struct {
 	// Capture is nil when the rules keep nothing of the object (no rule
 	// matches, a controller-owned child, nothing at the selected paths).
 	Capture *capture.Capture
+	// orderGen and orderPos are where the last snapshot placed it
+	// (order.go); written and read only by Snapshot, under the Watcher's
+	// mu, while the informer reads the other fields.
+	orderGen uint64
+	orderPos int32
 }
 
 // GetObjectKind is empty: the kind is the informer's.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -304,17 +303,7 @@ func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 			n += len(run)
 		}
 	}
-	slices.SortFunc(runs, func(a, b []*capture.Capture) int { return a[0].Ref.Compare(b[0].Ref) })
-	ptrs := make([]*capture.Capture, 0, n)
-	for _, run := range runs {
-		ptrs = append(ptrs, run...)
-	}
-	// Two resources of one group and kind (two versions) interleave:
-	// then only a sort of the whole orders them.
-	byRef := func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) }
-	if !slices.IsSortedFunc(ptrs, byRef) {
-		slices.SortFunc(ptrs, byRef)
-	}
+	ptrs := joinRuns(runs, n)
 	// One allocation at the final size: grown by appending, 50,000
 	// captures leave three times their size behind in copies.
 	var out []capture.Capture
