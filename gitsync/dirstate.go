@@ -164,19 +164,19 @@ func commitDir(w *treeWriter, h plumbing.Hash, changes []pending) (plumbing.Hash
 // of every file, which at 100,000 files held ≈ 12 MB for the life of the
 // process (its map and every path; BenchmarkPublishGrowth's repo-MB). A
 // whole-map publish after it loads the listing from the tree again.
+//
+// A directory's first commit (from the empty tree) is not recorded either:
+// its listing would be every file of it, held through the rest of the
+// publish, the largest (BenchmarkPublishFirstCommit's peak-heap-MB and
+// retained-MB), for a second whole-map publish that may never come.
 func (d *dirState) record(from, to plumbing.Hash, changes []pending, blobs []plumbing.Hash, whole bool) {
-	if !whole {
+	if !whole || from.IsZero() {
 		d.files, d.valid = nil, false
 		return
 	}
 	if !d.valid || d.hash != from {
 		d.valid = false
 		return
-	}
-	if len(d.files) == 0 {
-		// A first commit: one allocation at the size of its files, not a
-		// map grown by doubling through 100,000 entries.
-		d.files = make(map[string]fileState, len(changes))
 	}
 	for i, c := range changes {
 		if c.op == Deleted {
