@@ -62,3 +62,29 @@ func (d *runningDriftback) cpuProfile(b testing.TB, dir, name string, length tim
 		}
 	}
 }
+
+var metricsAddrLine = regexp.MustCompile(`msg="serving /metrics, /healthz and /readyz" addr=(\S+)`)
+
+// saveState writes, when profiles are on, what driftback is doing now to
+// dir/name.goroutines.txt (every goroutine's stack) and its metrics to
+// dir/name.metrics.txt: for a run whose mutations stopped reaching Git.
+func (d *runningDriftback) saveState(b testing.TB, dir, name string) {
+	get := func(url, file string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			b.Logf("%s: %v", url, err)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if err := os.WriteFile(filepath.Join(dir, file), body, 0o644); err != nil {
+			b.Log(err)
+			return
+		}
+		b.Logf("wrote %s", filepath.Join(dir, file))
+	}
+	get("http://"+d.pprofAddr(b)+"/debug/pprof/goroutine?debug=2", name+".goroutines.txt")
+	if m := metricsAddrLine.FindStringSubmatch(d.logs.String()); m != nil {
+		get("http://"+m[1]+"/metrics", name+".metrics.txt")
+	}
+}

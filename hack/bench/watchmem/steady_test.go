@@ -52,6 +52,13 @@ func BenchmarkSteadyState(b *testing.B) {
 		"|---|---|---|---|---|---|---|---|---|---|---|---|",
 	}
 	have := 0
+	// Mutation numbers, unique across windows and sizes: the objects of
+	// one size are mutated again at the next, and a patch that sets the
+	// value an object already holds changes nothing (no event, no commit),
+	// so its mutation would never be seen. A run of both sizes failed that
+	// way: from the first number the 10,000-object run had already written,
+	// the 50,000-object run's patches were no-ops and "unseen".
+	seq := &atomic.Int64{}
 	b.ResetTimer()
 	for _, n := range sizes {
 		start := time.Now()
@@ -60,7 +67,6 @@ func BenchmarkSteadyState(b *testing.B) {
 		have = n
 		d := startDriftback(b, driftback, pl.kubeconfig, statusFields)
 		b.Logf("%d objects: first commit after %s", n, d.waitFirstCommit(b).Round(100*time.Millisecond))
-		seq := &atomic.Int64{} // mutation numbers, unique across windows
 		for _, w := range []window{
 			{name: "100 mut/s", rate: 100, length: 60 * time.Second, workers: 8},
 			{name: "unpaced", length: 45 * time.Second, workers: 16},
@@ -235,6 +241,9 @@ func runWindow(b *testing.B, pl *plane, d *runningDriftback, n int, seq *atomic.
 				out, _ := exec.Command("git", "-C", d.repoDir, "show", benchBranch+":"+file).CombinedOutput()
 				unseen = append(unseen, fmt.Sprintf("m%d (object %d, patched %s): the branch holds %q", m.seq, m.obj, m.done.Format(time.StampMilli), out))
 			}
+		}
+		if dir := profileDir(); dir != "" {
+			d.saveState(b, dir, fmt.Sprintf("%dk-%s-unseen", n/1000, w.metric()))
 		}
 		b.Fatalf("%d objects, %s: %d of %d mutations seen on the branch within 2 minutes of the window's end; unseen:\n%s\n%s",
 			n, w.name, r.seen, r.mutations, strings.Join(unseen, "\n"), tail(d.logs.String(), 4000))
