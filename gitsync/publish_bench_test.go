@@ -7,13 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/internal/heapstat"
 )
 
 // A whole publish round of a one-file change against git http-backend:
@@ -87,8 +85,8 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 						"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w-%06d\n  namespace: ns-%04d\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::bucket-%d-%06d\n", i, i/100, round, i)
 				}
 				tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: fmt.Sprintf("clusters/c%d", round), AuthorName: "b", AuthorEmail: "b@x"}
-				before := liveHeap()
-				stop := sampleHeap()
+				before := heapstat.Live()
+				stop := heapstat.Peak()
 				res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
 					return gitsync.Content{Files: files}, nil
 				})
@@ -98,7 +96,7 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 				}
 				res = gitsync.Result{}
 				peak = max(peak, p-before)
-				retained = max(retained, liveHeap()-before)
+				retained = max(retained, heapstat.Live()-before)
 
 			}
 			// Above the live heap before the publish (which holds the
@@ -107,44 +105,6 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 			b.ReportMetric(peak/1e6, "peak-heap-MB")
 			b.ReportMetric(retained/1e6, "retained-MB")
 		})
-	}
-}
-
-// liveHeap is the heap in use by live objects, after a full collection.
-func liveHeap() float64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return float64(s[0].Value.Uint64())
-}
-
-// sampleHeap samples the heap in use (live and not yet collected) every
-// millisecond until the returned function is called, which returns the
-// highest sample.
-func sampleHeap() func() float64 {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var peak uint64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		return float64(peak)
 	}
 }
 
@@ -159,7 +119,7 @@ func sampleHeap() func() float64 {
 // read the branch (its history of commits commits).
 func BenchmarkPublishGrowth(b *testing.B) {
 	const n = 50000
-	empty := liveHeap()
+	empty := heapstat.Live()
 	srv := gitserver.New(b, gitserver.Options{})
 	url, _ := srv.CreateRepo(b, "fleet")
 	r, err := gitsync.Auth{}.Open(url)
@@ -191,17 +151,17 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	// Past what the first commit leaves behind for the second.
 	commit()
 	commit()
-	before, from := liveHeap(), commits
+	before, from := heapstat.Live(), commits
 	held := before - empty
 	for b.Loop() {
 		commit()
 	}
-	b.ReportMetric((liveHeap()-before)/1e6/float64(commits-from), "retained-MB/commit")
+	b.ReportMetric((heapstat.Live()-before)/1e6/float64(commits-from), "retained-MB/commit")
 	b.ReportMetric(held/1e6, "repo-MB")
 	runtime.KeepAlive(r)
 	// A Repo that starts now (a restart, or this one after its refresh)
 	// fetches the branch's whole history: every version of the directory.
-	before = liveHeap()
+	before = heapstat.Live()
 	fresh, err := gitsync.Auth{}.Open(url)
 	if err != nil {
 		b.Fatal(err)
@@ -209,7 +169,7 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	if _, _, err := fresh.ReadBranch(context.Background(), "main"); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric((liveHeap()-before)/1e6, "fresh-repo-MB")
+	b.ReportMetric((heapstat.Live()-before)/1e6, "fresh-repo-MB")
 	b.ReportMetric(float64(commits+1), "commits")
 	runtime.KeepAlive(fresh)
 }

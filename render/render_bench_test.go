@@ -3,12 +3,10 @@ package render
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/internal/heapstat"
 )
 
 // BenchmarkRenderFirstCommit renders the first commit of 50,000 Buckets
@@ -32,51 +30,17 @@ func BenchmarkRenderFirstCommit(b *testing.B) {
 	var peak, kept float64
 	b.ReportAllocs()
 	for b.Loop() {
-		before := heapAfterGC()
-		stop := sampleHeap()
+		before := heapstat.Live()
+		stop := heapstat.Peak()
 		t, skipped, err := RenderEach(caps, l)
 		p := stop()
 		if err != nil || len(skipped) > 0 || len(t) != 2*n+2 {
 			b.Fatalf("render: %v, %d skipped, %d files", err, len(skipped), len(t))
 		}
 		peak = max(peak, p-before)
-		kept = max(kept, heapAfterGC()-before)
+		kept = max(kept, heapstat.Live()-before)
 		runtime.KeepAlive(t)
 	}
 	b.ReportMetric(peak/1e6, "peak-heap-MB")
 	b.ReportMetric(kept/1e6, "tree-MB")
-}
-
-func heapAfterGC() float64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return float64(s[0].Value.Uint64())
-}
-
-// sampleHeap samples the heap in use every millisecond until the returned
-// function is called, which returns the highest sample.
-func sampleHeap() func() float64 {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var peak uint64
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		return float64(peak)
-	}
 }

@@ -3,12 +3,12 @@ package writeback
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"testing"
 	"testing/fstest"
 
 	"github.com/driftback/driftback/capture"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/heapstat"
 	"github.com/driftback/driftback/render"
 )
 
@@ -47,20 +47,13 @@ func BenchmarkIncRecord(b *testing.B) {
 	b.ReportAllocs()
 	var held float64
 	for b.Loop() {
-		before := liveHeapBytes()
+		before := heapstat.Live()
 		st := newIncState(parent, layoutKey(layout, "base"), nil, caps, tree, true)
-		held = max(held, liveHeapBytes()-before)
+		held = max(held, heapstat.Live()-before)
 		if st == nil || len(st.order) != n {
 			b.Fatal("no record")
 		}
 		runtime.KeepAlive(st)
 	}
 	b.ReportMetric(held/n, "bytes-per-object")
-}
-
-func liveHeapBytes() float64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return float64(s[0].Value.Uint64())
 }

@@ -3,13 +3,11 @@ package writeback_test
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
+	"github.com/driftback/driftback/internal/heapstat"
 	"github.com/driftback/driftback/writeback"
 )
 
@@ -36,11 +34,11 @@ func BenchmarkCommitReport(b *testing.B) {
 	b.ReportAllocs()
 	var held, peak float64
 	for b.Loop() {
-		before := heapLive()
-		stop := heapSampler()
+		before := heapstat.Live()
+		stop := heapstat.Peak()
 		r := writeback.CommitReport("c1", changes)
 		peak = max(peak, stop()-before)
-		held = max(held, heapLive()-before)
+		held = max(held, heapstat.Live()-before)
 		if r.Subject != "capture 50000 external names, 50000 statuses in c1" {
 			b.Fatalf("subject = %q", r.Subject)
 		}
@@ -48,42 +46,6 @@ func BenchmarkCommitReport(b *testing.B) {
 	}
 	b.ReportMetric(held/1e6, "report-MB")
 	b.ReportMetric(peak/1e6, "peak-heap-MB")
-}
-
-// heapLive is the heap in use by live objects, after a full collection.
-func heapLive() float64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return float64(s[0].Value.Uint64())
-}
-
-// heapSampler samples the heap in use (live and not yet collected) every
-// millisecond until the returned function is called, which returns the
-// highest sample.
-func heapSampler() func() float64 {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var peak uint64
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		return float64(peak)
-	}
 }
 
 // TestCommitMessageOfManyFiles: the commit message of a large commit reads

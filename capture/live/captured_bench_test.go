@@ -3,7 +3,6 @@ package live
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -11,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/internal/heapstat"
 )
 
 // BenchmarkCachedCapture measures what the watch cache keeps per object
@@ -29,7 +29,7 @@ func BenchmarkCachedCapture(b *testing.B) {
 	tf := transform(rules, res)
 	for b.Loop() {
 		store := cache.NewStore(cache.DeletionHandlingMetaNamespaceKeyFunc)
-		before := liveHeap()
+		before := heapstat.Live()
 		for i := range n {
 			name := fmt.Sprintf("bench-%06d", i)
 			u := &unstructured.Unstructured{Object: map[string]any{
@@ -47,14 +47,7 @@ func BenchmarkCachedCapture(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric((liveHeap()-before)/n, "cached-B/object")
+		b.ReportMetric((heapstat.Live()-before)/n, "cached-B/object")
 		runtime.KeepAlive(store)
 	}
-}
-
-func liveHeap() float64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return float64(s[0].Value.Uint64())
 }
