@@ -103,19 +103,7 @@ func manyReport(r Report) string {
 func TestManyFilesGolden(t *testing.T) {
 	changes := manyChanges(5000)
 	got := manyReport(Describe("prod-eu1", changes))
-	golden := "testdata/many.golden.txt"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./describe -run Golden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("report differs from %s:\n%s", golden, firstDiff(got, string(want)))
-	}
+	compareGolden(t, "testdata/many.golden.txt", got)
 }
 
 // firstDiff shows where two texts part.

@@ -10,6 +10,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
+// compareGolden fails when got differs from the golden file (with -update:
+// rewrites it first, to be reviewed in the diff).
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./describe -run Golden -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("differs from %s (go test ./describe -run Golden -update, then review the diff):\n%s", golden, firstDiff(got, string(want)))
+	}
+}
+
 // prChanges is what a side branch adds to its base in a small Crossplane and
 // storage cluster: external names, a status, objects made at run time, a
 // Secret-like status field and a dropped object.
@@ -62,19 +80,7 @@ func prInfo() PullRequestInfo {
 func TestPullRequestBodyGolden(t *testing.T) {
 	r := Describe("prod-eu1", prChanges())
 	got := "<!-- title: " + r.PullRequestTitle() + " -->\n" + r.PullRequestBody(prInfo())
-	golden := "testdata/pullrequest.golden.md"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./describe -run Golden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("body differs from %s (go test ./describe -run Golden -update, then review):\n%s", golden, got)
-	}
+	compareGolden(t, "testdata/pullrequest.golden.md", got)
 	for _, secret := range []string{"hunter1", "hunter2"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("the body shows the Secret-like value %q", secret)
