@@ -116,15 +116,7 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 		return nil
 	}
 	ctl := f.cl.NewController(crossplaneRules(t), publish, ControllerOptions{Debounce: 10 * time.Millisecond, Rediscover: time.Hour})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- ctl.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runController(t, ctl)
 	waitPublished := func(what string, ok func([]capture.Capture) bool) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -146,7 +138,7 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 	if !ctl.Ready() {
 		t.Error("not ready after the first publish")
 	}
-	if _, err := f.dyn.Resource(bucketGVR).Create(ctx, bucket("assets", "assets-77"), metav1.CreateOptions{}); err != nil {
+	if _, err := f.dyn.Resource(bucketGVR).Create(t.Context(), bucket("assets", "assets-77"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitPublished("the second bucket", func(c []capture.Capture) bool { return len(c) == 2 })
@@ -202,15 +194,7 @@ func TestControllerComparesAllPeriodically(t *testing.T) {
 		return nil
 	}
 	ctl = f.cl.NewController(crossplaneRules(t), publish, ControllerOptions{Debounce: 10 * time.Millisecond, Rediscover: time.Hour, CompareAllEvery: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- ctl.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runController(t, ctl)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
@@ -224,4 +208,19 @@ func TestControllerComparesAllPeriodically(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// runController runs ctl until the test ends, and fails the test if Run
+// returns an error then.
+func runController(t *testing.T, ctl *Controller) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }
