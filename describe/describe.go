@@ -141,6 +141,18 @@ func (t tally) merge(u tally) {
 // collapsed into one line at the end (mergedLine).
 func describe(cluster string, n int, change func(int) FileChange, all bool) Report {
 	r := Report{Cluster: cluster}
+	n, change, moved := relocations(n, change)
+	if moved > 0 {
+		// The collapsed line is the change after the last.
+		line, from := movedLine(moved), change
+		change = func(i int) FileChange {
+			if i == n-1 {
+				return line
+			}
+			return from(i)
+		}
+		n++
+	}
 	merged := 0
 	for i := range n {
 		if isMerged(change(i).Path) {
@@ -239,6 +251,9 @@ func describe(cluster string, n int, change func(int) FileChange, all bool) Repo
 		files++
 	}
 	r.Subject = subject(cluster, r.Counts, files)
+	if moved > 0 && len(r.Counts) == 0 {
+		r.Subject = fmt.Sprintf("move %d overlay %s into bucket directories in %s", moved, noun(moved, "file"), cluster)
+	}
 	r.Body = body(r.Objects, r.untold)
 	return r
 }

@@ -45,6 +45,45 @@ func TestDescribe(t *testing.T) {
 			markdownHas: []string{"| Cluster `c` in `ns1` | status | `status.apiServerURL` | `https://a` | `https://b` |"},
 		},
 		{
+			// The first commit after the layout gained bucket directories
+			// (overlay.Bucket) moves every file: a move is not a drop and a
+			// capture, and a moved file whose content changed is described.
+			name: "files moved into buckets",
+			changes: []FileChange{
+				{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/data.yaml", Op: "delete", Old: []byte(strings.ReplaceAll(bucketPatch, "%s", "data-1"))},
+				{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/3a/data.yaml", Op: "add", New: []byte(strings.ReplaceAll(bucketPatch, "%s", "data-2"))},
+				{Path: "status/ns1/example.com_Cluster/2e/c.yaml", Op: "add", New: []byte("kind: Cluster\nstatus:\n  x: 1\n")},
+				{Path: "status/ns1/example.com_Cluster/c.yaml", Op: "delete", Old: []byte("kind: Cluster\nstatus:\n  x: 1\n")},
+				{Path: "kustomization.yaml", Op: "modify", Old: []byte("patches: [a]\n"), New: []byte("patches: [b]\n")},
+			},
+			subject:   "capture 1 external name in c1",
+			bodyHas:   []string{"~ patches/_cluster/s3.aws.upbound.io_Bucket/3a/data.yaml", "data-1 → data-2", "(1 file moved into bucket directories, content unchanged)"},
+			bodyLacks: []string{"drop", "example.com_Cluster"},
+		},
+		{
+			name: "only moves",
+			changes: []FileChange{
+				{Path: "status/ns1/example.com_Cluster/c.yaml", Op: "delete", Old: []byte("kind: Cluster\n")},
+				{Path: "status/ns1/example.com_Cluster/2e/c.yaml", Op: "add", New: []byte("kind: Cluster\n")},
+				{Path: "patches/ns1/example.com_Cluster/c.yaml", Op: "delete", Old: []byte("kind: Cluster\n")},
+				{Path: "patches/ns1/example.com_Cluster/2e/c.yaml", Op: "add", New: []byte("kind: Cluster\n")},
+				// Another object's file is not a move of this one's.
+				{Path: "status/ns1/example.com_Cluster/98/logs.yaml", Op: "add", New: []byte("kind: Cluster\n")},
+				{Path: "status/ns1/example.com_Cluster/data.yaml", Op: "delete", Old: []byte("kind: Cluster\n")},
+			},
+			subject: "capture 1 status, drop 1 object in c1",
+			bodyHas: []string{"(2 files moved into bucket directories, content unchanged)", "+ status/ns1/example.com_Cluster/98/logs.yaml", "- status/ns1/example.com_Cluster/data.yaml"},
+		},
+		{
+			name: "a commit of moves only",
+			changes: []FileChange{
+				{Path: "status/ns1/example.com_Cluster/c.yaml", Op: "delete", Old: []byte("kind: Cluster\n")},
+				{Path: "status/ns1/example.com_Cluster/2e/c.yaml", Op: "add", New: []byte("kind: Cluster\n")},
+			},
+			subject: "move 1 overlay file into bucket directories in c1",
+			bodyHas: []string{"(1 file moved into bucket directories, content unchanged)"},
+		},
+		{
 			name: "drops and a whole object",
 			changes: []FileChange{
 				{Path: "resources/ns1/v1_PersistentVolume/pv1.yaml", Op: "add", New: []byte("kind: PersistentVolume\nspec:\n  capacity:\n    storage: 1Gi\n")},

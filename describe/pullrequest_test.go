@@ -35,11 +35,11 @@ func prChanges() []FileChange {
 	return []FileChange{
 		{Path: ".driftback.yaml", Op: "add", New: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: prod-eu1\nclusterUID: 6f1c0d2e\n")},
 		{Path: "kustomization.yaml", Op: "modify", Old: []byte("resources: []\n"), New: []byte("resources: [a]\n")},
-		{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/logs.yaml", Op: "add", New: []byte(strings.ReplaceAll(bucketPatch, "%s", "logs-7f3a"))},
-		{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/data.yaml", Op: "modify",
+		{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/98/logs.yaml", Op: "add", New: []byte(strings.ReplaceAll(bucketPatch, "%s", "logs-7f3a"))},
+		{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/3a/data.yaml", Op: "modify",
 			Old: []byte(strings.ReplaceAll(bucketPatch, "%s", "data-1")), New: []byte(strings.ReplaceAll(bucketPatch, "%s", "data-2"))},
-		{Path: "patches/shop/v1_Service/web.yaml", Op: "delete", Old: []byte("kind: Service\nstatus:\n  loadBalancer: {}\n")},
-		{Path: "resources/_cluster/rds.aws.upbound.io_Instance/orders-x7k2p.yaml", Op: "add", New: []byte(`apiVersion: rds.aws.upbound.io/v1beta1
+		{Path: "patches/shop/v1_Service/4b/web.yaml", Op: "delete", Old: []byte("kind: Service\nstatus:\n  loadBalancer: {}\n")},
+		{Path: "resources/_cluster/rds.aws.upbound.io_Instance/80/orders-x7k2p.yaml", Op: "add", New: []byte(`apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata:
   annotations:
@@ -54,7 +54,7 @@ spec:
   forProvider:
     region: eu-west-1
 `)},
-		{Path: "resources/_cluster/v1_PersistentVolume/pvc-0a1b.yaml", Op: "add", New: []byte(`apiVersion: v1
+		{Path: "resources/_cluster/v1_PersistentVolume/79/pvc-0a1b.yaml", Op: "add", New: []byte(`apiVersion: v1
 kind: PersistentVolume
 metadata:
   annotations:
@@ -67,7 +67,7 @@ spec:
   csi:
     volumeHandle: vol-0123456789abcdef0
 `)},
-		{Path: "status/shop/example.com_Database/orders.yaml", Op: "modify",
+		{Path: "status/shop/example.com_Database/1c/orders.yaml", Op: "modify",
 			Old: []byte("kind: Database\nstatus:\n  adminPassword: hunter1\n  endpoint: orders.a.eu-west-1.rds.amazonaws.com\n"),
 			New: []byte("kind: Database\nstatus:\n  adminPassword: hunter2\n  endpoint: orders.b.eu-west-1.rds.amazonaws.com\n")},
 	}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 )
 
 // TestRunRecordsAStreamOfMutations: `driftback run` with a 1 s debounce
@@ -107,7 +108,8 @@ rules:
 		}
 	}()
 	statusFile := func(i int) string {
-		return fmt.Sprintf("clusters/rpo/driftback/status/_cluster/s3.aws.upbound.io_Bucket/%s-%02d.yaml", prefix, i)
+		name := fmt.Sprintf("%s-%02d", prefix, i)
+		return "clusters/rpo/driftback/status/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
 	}
 
 	// The branch is watched from the start, every 50 ms: a mutation is

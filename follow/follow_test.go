@@ -126,11 +126,11 @@ func TestOnceRebuildsMergedOnTheNewBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, c, _ := gitserver.BranchFiles(t, repoDir, "driftback/c1")
-	app := files[dir+"/merged/_cluster/core_ConfigMap/app.yaml"]
+	app := files[dir+"/merged/_cluster/core_ConfigMap/a1/app.yaml"]
 	if !strings.Contains(app, "a: changed-on-main") || !strings.Contains(app, "id: captured") {
 		t.Errorf("merged app after main moved:\n%s\nwant main's change and the captured field", app)
 	}
-	if files[dir+"/merged/_cluster/core_ConfigMap/extra.yaml"] == "" || !strings.Contains(files[dir+"/merged/kustomization.yaml"], "extra.yaml") {
+	if files[dir+"/merged/_cluster/core_ConfigMap/c8/extra.yaml"] == "" || !strings.Contains(files[dir+"/merged/kustomization.yaml"], "extra.yaml") {
 		t.Errorf("the object main added is not in merged/: %v", files[dir+"/merged/kustomization.yaml"])
 	}
 	if !strings.Contains(c.Message, "merged/ is built again") {

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
 	"github.com/driftback/driftback/internal/heapstat"
+	"github.com/driftback/driftback/overlay"
 )
 
 // A whole publish round of a one-file change against git http-backend:
@@ -109,16 +111,34 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 }
 
 // BenchmarkPublishGrowth is what a Repo keeps per commit in steady state:
-// one-file commits into a directory of 50,000 files (the status files of
-// 50,000 cluster-scoped objects sit in one directory), each round a commit
-// whose directory tree is rewritten whole, as Git stores trees.
+// one-file commits among the status files of 50,000 cluster-scoped objects
+// of one kind, laid out flat (one directory, as before overlay.Bucket) or
+// in 256 bucket directories (overlay.FileName). Git stores a directory as
+// one tree, rewritten whole by each commit that touches it.
 // repo-MB is what the Repo holds after its first commit and two more (the
 // files' contents, its objects and caches; the bench's Git server too),
 // retained-MB/commit the live heap's growth per commit over the run,
 // after full collections; fresh-repo-MB what a new Repo holds once it has
-// read the branch (its history of commits commits).
+// read the branch (its history of commits commits); push-ms a commit's
+// push (gitsync.Result.Took), which includes the Git server's checks of
+// every entry of the trees it receives.
 func BenchmarkPublishGrowth(b *testing.B) {
 	const n = 50000
+	for _, layout := range []string{"flat", "buckets"} {
+		b.Run("layout="+layout, func(b *testing.B) {
+			path := func(i int) string {
+				name := fmt.Sprintf("b%06d", i)
+				if layout == "flat" {
+					return "status/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml"
+				}
+				return "status/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
+			}
+			benchPublishGrowth(b, n, path)
+		})
+	}
+}
+
+func benchPublishGrowth(b *testing.B, n int, path func(int) string) {
 	empty := heapstat.Live()
 	srv := gitserver.New(b, gitserver.Options{})
 	url, _ := srv.CreateRepo(b, "fleet")
@@ -129,7 +149,7 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	r.RefreshAfter = -1 // the growth, not the refresh
 	files := make(map[string][]byte, n)
 	for i := range n {
-		files[fmt.Sprintf("status/_cluster/s3.aws.upbound.io_Bucket/b%06d.yaml", i)] = fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: arn:aws:s3:::bucket-%06d\n", i)
+		files[path(i)] = fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: arn:aws:s3:::bucket-%06d\n", i)
 	}
 	tg := gitsync.Target{Branch: "main", BaseBranch: "main", Dir: "clusters/c1", AuthorName: "b", AuthorEmail: "b@x"}
 	if _, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) { return gitsync.Content{Files: files}, nil }); err != nil {
@@ -137,9 +157,10 @@ func BenchmarkPublishGrowth(b *testing.B) {
 	}
 	files = nil
 	commits := 0
+	var push time.Duration
 	commit := func() {
 		commits++
-		p := fmt.Sprintf("status/_cluster/s3.aws.upbound.io_Bucket/b%06d.yaml", commits*7%n)
+		p := path(commits * 7 % n)
 		c := fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: v%d\n", commits)
 		res, err := r.Publish(context.Background(), tg, func(fs.FS) (gitsync.Content, error) {
 			return gitsync.Content{Update: &gitsync.Update{Changed: map[string][]byte{p: c}}}, nil
@@ -147,16 +168,19 @@ func BenchmarkPublishGrowth(b *testing.B) {
 		if err != nil || res.Commit.IsZero() {
 			b.Fatalf("publish: %v (commit %s)", err, res.Commit)
 		}
+		push += res.Took.Push
 	}
 	// Past what the first commit leaves behind for the second.
 	commit()
 	commit()
 	before, from := heapstat.Live(), commits
 	held := before - empty
+	push = 0
 	for b.Loop() {
 		commit()
 	}
 	b.ReportMetric((heapstat.Live()-before)/1e6/float64(commits-from), "retained-MB/commit")
+	b.ReportMetric(float64(push.Milliseconds())/float64(commits-from), "push-ms")
 	b.ReportMetric(held/1e6, "repo-MB")
 	runtime.KeepAlive(r)
 	// A Repo that starts now (a restart, or this one after its refresh)

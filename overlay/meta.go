@@ -12,8 +12,11 @@ import (
 // MetaFile records whose live state the overlay holds.
 const MetaFile = ".driftback.yaml"
 
-// FormatVersion is bumped when the overlay layout changes incompatibly.
-const FormatVersion = 1
+// FormatVersion is bumped when the overlay layout changes incompatibly:
+// 2 added the bucket directory (Bucket), which an older driftback would not
+// read as an object's file, so it refuses the overlay instead of restoring
+// nothing.
+const FormatVersion = 2
 
 // Meta is the content of MetaFile.
 type Meta struct {

@@ -32,8 +32,12 @@ func checkRoundTrip(t *testing.T, ref capture.ObjectRef) string {
 	if !ok {
 		t.Fatalf("ParsePath(%q) refuses what FileName(%q) wrote", fn, ref.Name)
 	}
-	if e.Namespace != ref.Namespace || e.Key() != fn {
-		t.Fatalf("ParsePath(%q) = %+v, want namespace %q", fn, e, ref.Namespace)
+	if e.Namespace != ref.Namespace || e.Key() != overlay.LegacyFileName(ref) || e.Legacy {
+		t.Fatalf("ParsePath(%q) = %+v, want namespace %q, key %q", fn, e, ref.Namespace, overlay.LegacyFileName(ref))
+	}
+	// The same object in a branch written before buckets.
+	if l, ok := overlay.ParsePath(overlay.StatusDir + "/" + overlay.LegacyFileName(ref)); !ok || !l.Legacy || l.Key() != e.Key() || l.Name != e.Name || l.NameHash != e.NameHash {
+		t.Fatalf("ParsePath(legacy %q) = %+v, %v; want the same object as %+v", overlay.LegacyFileName(ref), l, ok, e)
 	}
 	wantGroup := ref.Group
 	if wantGroup == "" {

@@ -69,7 +69,7 @@ func (f *forge) commit(t *testing.T, path, content, msg string) {
 func (f *forge) capture(t *testing.T) pullrequest.Spec {
 	f.version++
 	f.git(t, "checkout", "-q", "-B", "driftback/c1", "main")
-	f.commit(t, "clusters/c1/driftback/patches/_cluster/g_K/n.yaml", fmt.Sprintf("kind: K\nmetadata:\n  name: n\nspec:\n  version: %d\n", f.version), "capture")
+	f.commit(t, "clusters/c1/driftback/patches/_cluster/g_K/1b/n.yaml", fmt.Sprintf("kind: K\nmetadata:\n  name: n\nspec:\n  version: %d\n", f.version), "capture")
 	f.git(t, "push", "-q", "--force", f.gitURL, "driftback/c1")
 	f.git(t, "checkout", "-q", "main")
 	return pullrequest.Spec{

@@ -33,11 +33,11 @@ func TestRenderAuto(t *testing.T) {
 		avoid []string
 	}{
 		{name: "with a base index", base: idx,
-			want:  []string{"patches/_cluster/s3.aws.upbound.io_Bucket/logs.yaml", "resources/_cluster/s3.aws.upbound.io_Bucket/composed-1.yaml"},
-			avoid: []string{"resources/_cluster/s3.aws.upbound.io_Bucket/logs.yaml", "unmatched/_cluster/s3.aws.upbound.io_Bucket/composed-1.yaml"}},
+			want:  []string{"patches/_cluster/s3.aws.upbound.io_Bucket/98/logs.yaml", "resources/_cluster/s3.aws.upbound.io_Bucket/89/composed-1.yaml"},
+			avoid: []string{"resources/_cluster/s3.aws.upbound.io_Bucket/98/logs.yaml", "unmatched/_cluster/s3.aws.upbound.io_Bucket/89/composed-1.yaml"}},
 		{name: "without an index every object is taken to be in the base", base: nil,
-			want:  []string{"patches/_cluster/s3.aws.upbound.io_Bucket/logs.yaml", "patches/_cluster/s3.aws.upbound.io_Bucket/composed-1.yaml"},
-			avoid: []string{"resources/_cluster/s3.aws.upbound.io_Bucket/composed-1.yaml"}},
+			want:  []string{"patches/_cluster/s3.aws.upbound.io_Bucket/98/logs.yaml", "patches/_cluster/s3.aws.upbound.io_Bucket/89/composed-1.yaml"},
+			avoid: []string{"resources/_cluster/s3.aws.upbound.io_Bucket/89/composed-1.yaml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,14 +34,14 @@ func TestVerifyCarried(t *testing.T) {
 			}
 			tree := render.Tree{
 				"kustomization.yaml": []byte("resources: [../apps]\n"),
-				"unmatched/_cluster/s3.aws.upbound.io_Bucket/db.yaml": []byte(unmatched),
+				"unmatched/_cluster/s3.aws.upbound.io_Bucket/7b/db.yaml": []byte(unmatched),
 			}
 			err := render.VerifyCarried(base, "overlay", tree)
 			var stale *render.UnmatchedDefinedError
 			if got := errors.As(err, &stale); got != tc.stale {
 				t.Fatalf("err = %v, want stale %v", err, tc.stale)
 			}
-			if tc.stale && (len(stale.Files) != 1 || !strings.Contains(err.Error(), "unmatched/_cluster/s3.aws.upbound.io_Bucket/db.yaml")) {
+			if tc.stale && (len(stale.Files) != 1 || !strings.Contains(err.Error(), "unmatched/_cluster/s3.aws.upbound.io_Bucket/7b/db.yaml")) {
 				t.Errorf("err = %v: want the unmatched file named", err)
 			}
 			if !tc.stale && err != nil {
@@ -50,8 +50,8 @@ func TestVerifyCarried(t *testing.T) {
 			// A later overlay over this one is held to the same rule.
 			base["later/.driftback.yaml"] = &fstest.MapFile{Data: []byte("cluster: c\n")}
 			base["later/kustomization.yaml"] = &fstest.MapFile{Data: []byte("resources: [../overlay]\n")}
-			base["later/unmatched/_cluster/s3.aws.upbound.io_Bucket/db.yaml"] = &fstest.MapFile{Data: []byte(unmatched)}
-			delete(tree, "unmatched/_cluster/s3.aws.upbound.io_Bucket/db.yaml")
+			base["later/unmatched/_cluster/s3.aws.upbound.io_Bucket/7b/db.yaml"] = &fstest.MapFile{Data: []byte(unmatched)}
+			delete(tree, "unmatched/_cluster/s3.aws.upbound.io_Bucket/7b/db.yaml")
 			err = render.VerifyDownstream(base, "overlay", tree, []string{"later"})
 			var down *render.DownstreamError
 			if got := errors.As(err, &down) && errors.As(err, &stale); got != tc.stale {

@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -60,15 +59,8 @@ func (t Tree) Carry(files map[string][]byte) error {
 func OfKinds(paths []string, kindDirs map[string]bool) []string {
 	var out []string
 	for _, p := range paths {
-		parts := strings.Split(path.Clean(p), "/")
-		if len(parts) != 4 {
-			continue
-		}
-		switch parts[0] {
-		case overlay.PatchesDir, overlay.ResourcesDir, overlay.StatusDir, overlay.UnmatchedDir:
-			if kindDirs[parts[2]] {
-				out = append(out, p)
-			}
+		if e, ok := overlay.ParsePath(p); ok && kindDirs[e.KindDirName()] {
+			out = append(out, p)
 		}
 	}
 	return out

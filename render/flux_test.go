@@ -121,11 +121,11 @@ func TestFluxTransformAddressing(t *testing.T) {
 	tests := []struct {
 		file, name, namespace string
 	}{
-		{"patches/apps/infra.example.com_KubernetesCluster/demo-payments.yaml", "payments", "team"},
-		{"patches/_cluster/s3.aws.upbound.io_Bucket/demo-payments-logs.yaml", "${cluster_name}-logs", ""},
-		{"resources/_cluster/s3.aws.upbound.io_Bucket/demo-composed-1.yaml", "composed-1", ""},
-		{"unmatched/_cluster/s3.aws.upbound.io_Bucket/x7k2.yaml", "x7k2", ""},
-		{"status/apps/infra.example.com_KubernetesCluster/demo-payments.yaml", "demo-payments", "apps"},
+		{"patches/apps/infra.example.com_KubernetesCluster/bc/demo-payments.yaml", "payments", "team"},
+		{"patches/_cluster/s3.aws.upbound.io_Bucket/76/demo-payments-logs.yaml", "${cluster_name}-logs", ""},
+		{"resources/_cluster/s3.aws.upbound.io_Bucket/2b/demo-composed-1.yaml", "composed-1", ""},
+		{"unmatched/_cluster/s3.aws.upbound.io_Bucket/9d/x7k2.yaml", "x7k2", ""},
+		{"status/apps/infra.example.com_KubernetesCluster/bc/demo-payments.yaml", "demo-payments", "apps"},
 	}
 	for _, tt := range tests {
 		md := patchMeta(t, tree, tt.file)
@@ -135,7 +135,7 @@ func TestFluxTransformAddressing(t *testing.T) {
 	}
 	// ${region} in the base was substituted by Flux: Git holds it, the
 	// overlay must not freeze eu-west-1 into a literal. endpoint stays.
-	p := string(tree["patches/apps/infra.example.com_KubernetesCluster/demo-payments.yaml"])
+	p := string(tree["patches/apps/infra.example.com_KubernetesCluster/bc/demo-payments.yaml"])
 	if strings.Contains(p, "region") || !strings.Contains(p, "endpoint: 10.0.0.1") {
 		t.Errorf("patch:\n%s\nwant endpoint and no region", p)
 	}

@@ -61,7 +61,7 @@ func TestOnlyWhatGitLacks(t *testing.T) {
 			if !reflect.DeepEqual(before, c.Object) {
 				t.Error("Render modified the capture")
 			}
-			p, ok := tree["patches/_cluster/s3.aws.upbound.io_Bucket/logs.yaml"]
+			p, ok := tree["patches/_cluster/s3.aws.upbound.io_Bucket/98/logs.yaml"]
 			if !ok {
 				t.Fatalf("no patch; files %v", tree.Paths())
 			}

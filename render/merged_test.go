@@ -169,8 +169,8 @@ func objectsByID(t *testing.T, built []byte) map[string]map[string]any {
 func TestMergedRefusesWhatItCannotMerge(t *testing.T) {
 	idx := &BaseIndex{objects: map[baseKey]baseEntry{}}
 	tree := Tree{
-		overlay.KustomizationFile:                       []byte("resources: []\npatches:\n- path: patches/shop/example.com_Database/orders.yaml\n"),
-		"patches/shop/example.com_Database/orders.yaml": []byte("apiVersion: example.com/v1\nkind: Database\nmetadata:\n  name: orders\n  namespace: shop\nspec:\n  size: 1Gi\n"),
+		overlay.KustomizationFile:                          []byte("resources: []\npatches:\n- path: patches/shop/example.com_Database/1c/orders.yaml\n"),
+		"patches/shop/example.com_Database/1c/orders.yaml": []byte("apiVersion: example.com/v1\nkind: Database\nmetadata:\n  name: orders\n  namespace: shop\nspec:\n  size: 1Gi\n"),
 	}
 	if _, err := Merged(idx, tree, nil); err == nil || !strings.Contains(err.Error(), "the base defines no") {
 		t.Errorf("a patch without a target: err = %v, want 'the base defines no'", err)

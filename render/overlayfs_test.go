@@ -14,14 +14,14 @@ import (
 // system holding the tree's files answers.
 func TestOverlayFSReadsTheTreeInPlace(t *testing.T) {
 	tree := Tree{
-		"kustomization.yaml":                   []byte("resources: []\n"),
-		".driftback.yaml":                      []byte("cluster: a\n"),
-		"status/ns/apps_Deployment/web.yaml":   []byte("status: {}\n"),
-		"status/ns/apps_Deployment/db.yaml":    []byte("status: {}\n"),
-		"status/_cluster/core_Node/n1.yaml":    []byte("status: {}\n"),
-		"unmatched/ns/core_ConfigMap/cm.yaml":  []byte("data: {}\n"),
-		"patches/ns/core_Service/svc.yaml":     []byte("spec: {}\n"),
-		"resources/ns/core_Service/other.yaml": []byte("spec: {}\n"),
+		"kustomization.yaml":                      []byte("resources: []\n"),
+		".driftback.yaml":                         []byte("cluster: a\n"),
+		"status/ns/apps_Deployment/4b/web.yaml":   []byte("status: {}\n"),
+		"status/ns/apps_Deployment/7b/db.yaml":    []byte("status: {}\n"),
+		"status/_cluster/core_Node/67/n1.yaml":    []byte("status: {}\n"),
+		"unmatched/ns/core_ConfigMap/b5/cm.yaml":  []byte("data: {}\n"),
+		"patches/ns/core_Service/34/svc.yaml":     []byte("spec: {}\n"),
+		"resources/ns/core_Service/d9/other.yaml": []byte("spec: {}\n"),
 	}
 	for _, dir := range []string{"clusters/prod/driftback", "d", ""} {
 		t.Run(fmt.Sprintf("dir=%q", dir), func(t *testing.T) {
@@ -37,8 +37,8 @@ func TestOverlayFSReadsTheTreeInPlace(t *testing.T) {
 				}
 			}
 			probes := []string{"/", "/clusters", "/clusters/prod", root, path.Join(root, "kustomization.yaml"), path.Join(root, ".driftback.yaml"),
-				path.Join(root, "status"), path.Join(root, "status/ns"), path.Join(root, "status/ns/apps_Deployment"), path.Join(root, "status/ns/apps_Deployment/web.yaml"),
-				path.Join(root, "status/ns/apps_Deployment/../apps_Deployment/db.yaml"), path.Join(root, "patches/ns/core_Service/svc.yaml"),
+				path.Join(root, "status"), path.Join(root, "status/ns"), path.Join(root, "status/ns/apps_Deployment"), path.Join(root, "status/ns/apps_Deployment/4b/web.yaml"),
+				path.Join(root, "status/ns/apps_Deployment/../apps_Deployment/db.yaml"), path.Join(root, "patches/ns/core_Service/34/svc.yaml"),
 				path.Join(root, "missing"), path.Join(root, "status/missing.yaml"), "/elsewhere", root + "x", path.Join(root, "kustomization.yaml/x")}
 			for _, p := range probes {
 				if g, w := got.Exists(p), want.Exists(p); g != w {

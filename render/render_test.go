@@ -220,10 +220,10 @@ func TestRenderAgainstBaseIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tree["unmatched/_cluster/s3.aws.upbound.io_Bucket/not-in-git.yaml"]; !ok {
+	if _, ok := tree["unmatched/_cluster/s3.aws.upbound.io_Bucket/b1/not-in-git.yaml"]; !ok {
 		t.Errorf("a patch for an object the base lacks should be kept under unmatched/; files: %v", tree.Paths())
 	}
-	p := string(tree["patches/default/infra.example.com_KubernetesCluster/payments.yaml"])
+	p := string(tree["patches/default/infra.example.com_KubernetesCluster/df/payments.yaml"])
 	if p == "" || strings.Contains(p, "namespace:") {
 		t.Errorf("the patch must address the object as the base does (no namespace):\n%s", p)
 	}

@@ -45,7 +45,7 @@ func TestRestoreRetriesConflicts(t *testing.T) {
 	})
 	ov, err := overlay.Read(fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
-		"o/status/default/infra.example.com_KubernetesCluster/payments.yaml": {Data: []byte(
+		"o/status/default/infra.example.com_KubernetesCluster/df/payments.yaml": {Data: []byte(
 			"apiVersion: infra.example.com/v1alpha1\nkind: KubernetesCluster\nmetadata:\n  name: payments\n  namespace: default\nstatus:\n  apiServerURL: https://p\n")},
 	}, "o")
 	if err != nil {

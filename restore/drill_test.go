@@ -39,12 +39,12 @@ spec:
         x-kubernetes-preserve-unknown-fields: true
 `)},
 		"base/widget.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nspec:\n  size: 2\n")},
-		"o/kustomization.yaml": {Data: []byte(`resources: [../base, resources/drill/drill.example.com_Widget/runtime.yaml]
+		"o/kustomization.yaml": {Data: []byte(`resources: [../base, resources/drill/drill.example.com_Widget/d9/runtime.yaml]
 patches:
-- path: patches/drill/drill.example.com_Widget/w.yaml
+- path: patches/drill/drill.example.com_Widget/50/w.yaml
 `)},
 		"o/.driftback.yaml": {Data: []byte("apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: lost\nclusterUID: uid-a\n")},
-		"o/patches/drill/drill.example.com_Widget/w.yaml": {Data: []byte(`apiVersion: drill.example.com/v1
+		"o/patches/drill/drill.example.com_Widget/50/w.yaml": {Data: []byte(`apiVersion: drill.example.com/v1
 kind: Widget
 metadata:
   name: w
@@ -52,8 +52,8 @@ metadata:
   annotations:
     example.com/external-id: w-123
 `)},
-		"o/resources/drill/drill.example.com_Widget/runtime.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: runtime\n  namespace: drill\n  labels: {composed: \"yes\"}\nspec:\n  size: 1\n")},
-		"o/status/drill/drill.example.com_Widget/w.yaml":          {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nstatus:\n  endpoint: https://w.internal\n  replicas: 2\n")},
+		"o/resources/drill/drill.example.com_Widget/d9/runtime.yaml": {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: runtime\n  namespace: drill\n  labels: {composed: \"yes\"}\nspec:\n  size: 1\n")},
+		"o/status/drill/drill.example.com_Widget/50/w.yaml":          {Data: []byte("apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\nstatus:\n  endpoint: https://w.internal\n  replicas: 2\n")},
 	}
 }
 
@@ -116,13 +116,13 @@ func TestDrillReportsMismatches(t *testing.T) {
 	}{
 		{
 			name:  "a status recorded for an object the overlay does not create",
-			path:  "o/status/drill/drill.example.com_Widget/ghost.yaml",
+			path:  "o/status/drill/drill.example.com_Widget/ea/ghost.yaml",
 			file:  "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: ghost\n  namespace: drill\nstatus:\n  endpoint: x\n",
 			wants: []string{"MISMATCH Widget.drill.example.com/drill/ghost (object): want \"exists\", got (absent)"},
 		},
 		{
 			name: "captured fields the overlay does not apply (unmatched)",
-			path: "o/unmatched/drill/drill.example.com_Widget/w.yaml",
+			path: "o/unmatched/drill/drill.example.com_Widget/50/w.yaml",
 			file: "apiVersion: drill.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: drill\n  annotations:\n    example.com/other-id: o-9\n",
 			wants: []string{
 				"unmatched: 1 file(s)",

@@ -74,8 +74,8 @@ spec:
 		t.Fatal(err)
 	}
 	ov := &overlay.Overlay{Resources: []overlay.File{
-		{Path: "resources/outcomes/core_PersistentVolumeClaim/data.yaml", Object: pvc},
-		{Path: "resources/_cluster/core_PersistentVolume/pv-outcomes.yaml", Object: pv},
+		{Path: "resources/outcomes/core_PersistentVolumeClaim/3a/data.yaml", Object: pvc},
+		{Path: "resources/_cluster/core_PersistentVolume/a7/pv-outcomes.yaml", Object: pv},
 	}}
 
 	// No binder runs here: the claim stays Pending.

@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/driftback/driftback/overlay"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,7 +18,7 @@ var xpgGVR = schema.GroupVersionResource{Group: "database.example.org", Version:
 // recreateRepo is an overlay recording a composite X and its managed
 // resource M (both runtime-only, under resources/).
 func recreateRepo(x, m string) fstest.MapFS {
-	xp := "resources/_cluster/database.example.org_XPostgreSQLInstance/" + x + ".yaml"
+	xp := "resources/_cluster/database.example.org_XPostgreSQLInstance/" + overlay.Bucket(x) + "/" + x + ".yaml"
 	mp := "resources/_cluster/rds.aws.upbound.io_Instance/" + m + ".yaml"
 	return fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: [" + xp + ", " + mp + "]\n")},

@@ -56,6 +56,9 @@ status:
     status: "True"
 `
 
+// overlayWith is an overlay of format version 1, as a driftback before
+// bucket directories (overlay.Bucket) wrote it: restore and the drill read
+// such branches (the current layout is what the end-to-end tests restore).
 func overlayWith(names ...string) fstest.MapFS {
 	fsys := fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
@@ -181,8 +184,8 @@ func TestRestoreUnknownKindIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys := fstest.MapFS{
-		"o/kustomization.yaml":                            {Data: []byte("resources: []\n")},
-		"o/status/_cluster/nope.example.com_Thing/x.yaml": {Data: []byte("apiVersion: nope.example.com/v1\nkind: Thing\nmetadata:\n  name: x\nstatus:\n  a: b\n")},
+		"o/kustomization.yaml":                               {Data: []byte("resources: []\n")},
+		"o/status/_cluster/nope.example.com_Thing/2d/x.yaml": {Data: []byte("apiVersion: nope.example.com/v1\nkind: Thing\nmetadata:\n  name: x\nstatus:\n  a: b\n")},
 	}
 	ov, err := overlay.Read(fsys, "o")
 	if err != nil {
@@ -212,8 +215,8 @@ func TestRestoreFillsRequiredConditionTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys := fstest.MapFS{
-		"o/kustomization.yaml":                                  {Data: []byte("resources: []\n")},
-		"o/status/default/conditions.example.com_Gadget/g.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nstatus:\n  endpoint: https://g\n  conditions:\n  - type: Ready\n    status: \"True\"\n")},
+		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
+		"o/status/default/conditions.example.com_Gadget/cd/g.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nstatus:\n  endpoint: https://g\n  conditions:\n  - type: Ready\n    status: \"True\"\n")},
 	}
 	ov, err := overlay.Read(fsys, "o")
 	if err != nil {
@@ -257,7 +260,7 @@ func TestRestoreWithoutStatusSubresource(t *testing.T) {
 	}
 	ov, err := overlay.Read(fstest.MapFS{
 		"o/kustomization.yaml": {Data: []byte("resources: []\n")},
-		"o/status/default/conditions.example.com_Legacy/old.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Legacy\nmetadata:\n  name: old\n  namespace: default\nstatus:\n  id: legacy-7\n")},
+		"o/status/default/conditions.example.com_Legacy/cb/old.yaml": {Data: []byte("apiVersion: conditions.example.com/v1\nkind: Legacy\nmetadata:\n  name: old\n  namespace: default\nstatus:\n  id: legacy-7\n")},
 	}, "o")
 	if err != nil {
 		t.Fatal(err)

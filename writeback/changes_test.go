@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/driftback/driftback/capture"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/writeback"
 )
 
@@ -36,7 +37,7 @@ func TestChangesNamed(t *testing.T) {
 	}
 	arn := func(name string) string {
 		t.Helper()
-		f := repo.branch[dir+"/status/_cluster/s3.aws.upbound.io_Bucket/"+name+".yaml"]
+		f := repo.branch[dir+"/status/_cluster/s3.aws.upbound.io_Bucket/"+overlay.Bucket(name)+"/"+name+".yaml"]
 		if f == nil {
 			t.Fatalf("no status file for %s", name)
 		}

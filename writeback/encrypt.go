@@ -3,6 +3,7 @@ package writeback
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -39,14 +40,14 @@ func (w *Writer) encryptTree(parent fs.FS, dir string, tree render.Tree, caps []
 		if len(c.EncryptKeys) == 0 {
 			continue
 		}
-		key := overlay.FileName(c.Ref)
+		key, legacy := overlay.FileName(c.Ref), overlay.LegacyFileName(c.Ref)
 		for _, d := range overlay.ObjectDirs {
 			p := path.Join(d, key)
 			b, ok := tree[p]
 			if !ok {
 				continue
 			}
-			out, err := w.encryptFile(parent, path.Join(dir, p), b, c.EncryptKeys, recipients)
+			out, err := w.encryptFile(parent, path.Join(dir, p), path.Join(dir, d, legacy), b, c.EncryptKeys, recipients)
 			if err != nil {
 				return fmt.Errorf("encrypt %s: %w", p, err)
 			}
@@ -56,7 +57,10 @@ func (w *Writer) encryptTree(parent fs.FS, dir string, tree render.Tree, caps []
 	return nil
 }
 
-func (w *Writer) encryptFile(parent fs.FS, full string, plain []byte, keys, recipients []string) ([]byte, error) {
+// encryptFile encrypts plain, the new content of full, unless the parent's
+// file (at full, or at legacy in a branch written before overlay.Bucket)
+// already holds it encrypted: the ciphertext only changes with the content.
+func (w *Writer) encryptFile(parent fs.FS, full, legacy string, plain []byte, keys, recipients []string) ([]byte, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(plain, &doc); err != nil {
 		return nil, err
@@ -68,7 +72,11 @@ func (w *Writer) encryptFile(parent fs.FS, full string, plain []byte, keys, reci
 	if e, ok := w.encrypted[full]; ok && e.sum == sum {
 		return e.out, nil
 	}
-	if old, err := fs.ReadFile(parent, full); err == nil && len(w.opts.Identities) > 0 && samePlaintext(old, doc, w.opts.Identities) {
+	old, err := fs.ReadFile(parent, full)
+	if errors.Is(err, fs.ErrNotExist) {
+		old, err = fs.ReadFile(parent, legacy)
+	}
+	if err == nil && len(w.opts.Identities) > 0 && samePlaintext(old, doc, w.opts.Identities) {
 		w.remember(full, sum, old)
 		return old, nil
 	}

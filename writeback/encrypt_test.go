@@ -42,7 +42,7 @@ func TestEncryptedPatchBuildsAndDecryptsAfterTheBuild(t *testing.T) {
 	if _, err := w.Publish(t.Context(), caps); err != nil {
 		t.Fatal(err)
 	}
-	patch := string(repo.branch[dir+"/patches/default/core_ConfigMap/app.yaml"].Data)
+	patch := string(repo.branch[dir+"/patches/default/core_ConfigMap/a1/app.yaml"].Data)
 	if !strings.Contains(patch, "token: ENC[AES256_GCM,") {
 		t.Fatalf("patch not encrypted:\n%s", patch)
 	}
@@ -83,7 +83,7 @@ func TestEncryptedPatchBuildsAndDecryptsAfterTheBuild(t *testing.T) {
 	if _, err := w.Publish(t.Context(), caps); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(repo.branch[dir+"/patches/default/core_ConfigMap/app.yaml"].Data); got != patch {
+	if got := string(repo.branch[dir+"/patches/default/core_ConfigMap/a1/app.yaml"].Data); got != patch {
 		t.Errorf("an unchanged encrypted value was re-encrypted (%d -> %d commits)", before, repo.commits)
 	}
 }

@@ -470,7 +470,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 		listing = listing || old.resource() || old.patch()
 		objects, unmatched = objects-b2i(old.has != 0), unmatched-b2i(old.unmatched())
 		if old.has != 0 {
-			gone = append(gone, overlay.FileName(old.ref))
+			gone = append(gone, overlay.Key(old.ref))
 		}
 		for d := range overlay.ObjectDirs {
 			if _, had := old.file(d); had {

@@ -119,10 +119,16 @@ func carryObjects(parent fs.FS, dir string, tree render.Tree, refs []capture.Obj
 	}
 	files := map[string][]byte{}
 	for _, r := range refs {
-		key := overlay.FileName(r)
+		key, legacy := overlay.FileName(r), overlay.LegacyFileName(r)
 		for _, d := range overlay.ObjectDirs {
 			p := path.Join(d, key)
 			b, err := fs.ReadFile(parent, path.Join(dir, p))
+			if errors.Is(err, fs.ErrNotExist) {
+				// A branch written before overlay.Bucket: carried
+				// where it is, which readers read as well.
+				p = path.Join(d, legacy)
+				b, err = fs.ReadFile(parent, path.Join(dir, p))
+			}
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}

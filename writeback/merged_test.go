@@ -41,7 +41,7 @@ func TestPublishWritesMerged(t *testing.T) {
 					t.Fatal(err)
 				}
 				mdir := dir + "/" + overlay.MergedDir
-				f, ok := repo.branch[mdir+"/_cluster/s3.aws.upbound.io_Bucket/b00.yaml"]
+				f, ok := repo.branch[mdir+"/_cluster/s3.aws.upbound.io_Bucket/8d/b00.yaml"]
 				if ok != tc.want {
 					t.Fatalf("merged/ written: %v, want %v", ok, tc.want)
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/driftback/driftback/describe"
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/heapstat"
+	"github.com/driftback/driftback/overlay"
 	"github.com/driftback/driftback/writeback"
 )
 
@@ -25,9 +26,9 @@ func BenchmarkCommitReport(b *testing.B) {
 	for i := range objects {
 		name := fmt.Sprintf("b%06d", i)
 		changes = append(changes,
-			gitsync.Change{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: gitsync.Added,
+			gitsync.Change{Path: "patches/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Added,
 				New: []byte("apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  annotations:\n    crossplane.io/external-name: " + name + "\n  name: " + name + "\n")},
-			gitsync.Change{Path: "status/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: gitsync.Added,
+			gitsync.Change{Path: "status/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Added,
 				New: []byte("apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: " + name + "\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::" + name + "\n")})
 	}
 	changes = append(changes, gitsync.Change{Path: ".driftback.yaml", Op: gitsync.Added, New: []byte("cluster: c1\n")})
@@ -58,15 +59,15 @@ func TestCommitMessageOfManyFiles(t *testing.T) {
 		name := fmt.Sprintf("b%05d", i)
 		switch i % 5 {
 		case 0, 1:
-			changes = append(changes, gitsync.Change{Path: "patches/ns/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: gitsync.Added,
+			changes = append(changes, gitsync.Change{Path: "patches/ns/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Added,
 				New: []byte("kind: Bucket\nmetadata:\n  annotations:\n    crossplane.io/external-name: " + name + "\n  name: " + name + "\n")})
 		case 2:
-			changes = append(changes, gitsync.Change{Path: "status/ns/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: gitsync.Modified,
+			changes = append(changes, gitsync.Change{Path: "status/ns/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Modified,
 				Old: []byte("status:\n  phase: a\n"), New: []byte("status:\n  phase: b\n")})
 		case 3:
-			changes = append(changes, gitsync.Change{Path: "patches/ns/apps_Deployment/" + name + ".yaml", Op: gitsync.Deleted, Old: []byte("spec:\n  replicas: 1\n")})
+			changes = append(changes, gitsync.Change{Path: "patches/ns/apps_Deployment/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Deleted, Old: []byte("spec:\n  replicas: 1\n")})
 		case 4:
-			changes = append(changes, gitsync.Change{Path: "merged/ns/s3.aws.upbound.io_Bucket/" + name + ".yaml", Op: gitsync.Added, New: []byte("kind: Bucket\n")})
+			changes = append(changes, gitsync.Change{Path: "merged/ns/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml", Op: gitsync.Added, New: []byte("kind: Bucket\n")})
 		}
 	}
 	changes = append(changes, gitsync.Change{Path: "kustomization.yaml", Op: gitsync.Modified, Old: []byte("resources: []\n"), New: []byte("resources: [a]\n")})

@@ -102,20 +102,20 @@ rules:
 	}
 	files, _ := branchFiles(t, repoDir, "driftback/canary")
 	dir := "clusters/canary/driftback/"
-	status := files[dir+"status/default/infra.example.com_KubernetesCluster/canary.yaml"]
+	status := files[dir+"status/default/infra.example.com_KubernetesCluster/e1/canary.yaml"]
 	if !strings.Contains(status, "apiServerURL: https://canary:6443") || !strings.Contains(status, "adminPassword: ENC[AES256_GCM,") || !strings.Contains(status, "recipient: "+id.Recipient().String()) {
 		t.Errorf("status file: want the URL in clear and the password SOPS-encrypted:\n%s", status)
 	}
 	// The encrypted ConfigMap's token decrypts with the identity; the other
 	// one's token was withheld, its url kept.
 	var enc map[string]any
-	if err := yaml.Unmarshal([]byte(files[dir+"unmatched/default/core_ConfigMap/canary-enc.yaml"]), &enc); err != nil {
+	if err := yaml.Unmarshal([]byte(files[dir+"unmatched/default/core_ConfigMap/7f/canary-enc.yaml"]), &enc); err != nil {
 		t.Fatal(err)
 	}
 	if err := sops.Decrypt(enc, []age.Identity{id}); err != nil || enc["data"].(map[string]any)["token"] != tok {
 		t.Errorf("the encrypted ConfigMap does not decrypt to the token: %v, %v", err, enc)
 	}
-	clear := files[dir+"unmatched/default/core_ConfigMap/canary-clear.yaml"]
+	clear := files[dir+"unmatched/default/core_ConfigMap/e3/canary-clear.yaml"]
 	if strings.Contains(clear, "token") || !strings.Contains(clear, "url: https://db2") {
 		t.Errorf("the ConfigMap no rule encrypts: want its token withheld and its url kept:\n%s", clear)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 )
 
 // pushToBase commits one file on branch as a person merging to main would,
@@ -77,7 +78,7 @@ func TestRunSideBranchFollowsItsBase(t *testing.T) {
 	const name = "follow-quiet"
 	url, repoDir, cfg := followSetup(t, name)
 	branch := "driftback/" + name
-	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml"
+	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
 	run := startRun(t, "--config", cfg, "--repo", url, "--debounce", "200ms", "--base-poll", "300ms", "--max-delete-share", "0")
 	waitForFiles(t, repoDir, branch, "the first commit holds the bucket", func(f map[string]string) bool {
 		return strings.Contains(f[patch], name+"-ext")

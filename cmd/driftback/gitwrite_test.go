@@ -156,7 +156,7 @@ func TestSnapshotOverSSH(t *testing.T) {
 				t.Error("the private key reached the output")
 			}
 			files, _ := branchFiles(t, repoDir, "driftback/sshc")
-			if !strings.Contains(files["clusters/sshc/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/sshc-logs.yaml"], "logs-55h") {
+			if !strings.Contains(files["clusters/sshc/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/9f/sshc-logs.yaml"], "logs-55h") {
 				t.Errorf("the capture is missing: %v", keys(files))
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 )
 
 var (
@@ -93,7 +94,7 @@ func TestRunLeaderElectionFailover(t *testing.T) {
 	const name = "ha-bucket"
 	url, repoDir, cfg := followSetup(t, name)
 	branch := "driftback/" + name
-	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml"
+	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
 	const lease, retry = 4 * time.Second, 500 * time.Millisecond
 	args := []string{"--config", cfg, "--repo", url, "--debounce", "200ms", "--leader-elect",
 		"--leader-election-namespace", "default", "--leader-election-lease-duration", lease.String(),

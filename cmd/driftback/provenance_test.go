@@ -72,7 +72,7 @@ func TestRestoreVerifiesSignatures(t *testing.T) {
 	}
 
 	// Someone else pushes an unsigned commit changing the recorded ARN.
-	statusFile := path.Join("clusters/prov/driftback/status/_cluster/s3.aws.upbound.io_Bucket/prov-logs.yaml")
+	statusFile := path.Join("clusters/prov/driftback/status/_cluster/s3.aws.upbound.io_Bucket/31/prov-logs.yaml")
 	files, _ := branchFiles(t, repoDir, "driftback/prov")
 	forged := strings.ReplaceAll(files[statusFile], "logs-p1", "someone-elses-bucket")
 	if forged == files[statusFile] {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftback/driftback/overlay"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,7 +102,7 @@ func TestRunWithTheGeneratedRole(t *testing.T) {
 	run := startRun(t, "--kubeconfig", path, "--config", cfg, "--repo", url, "--debounce", "200ms",
 		"--leader-elect", "--leader-election-namespace", ns, "--leader-election-lease-duration", "4s",
 		"--leader-election-renew-deadline", "3s", "--leader-election-retry-period", "500ms")
-	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml"
+	patch := "clusters/" + name + "/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
 	waitForFiles(t, repoDir, "driftback/"+name, "capture works with the generated role", func(f map[string]string) bool {
 		return strings.Contains(f[patch], name+"-ext")
 	})

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 )
 
 // waitTime bounds every wait on the apiserver, the watch and Git.
@@ -97,8 +98,12 @@ rules:
 	run := startRun(t, args...)
 	const branch = "driftback/run"
 	dir := "clusters/run/driftback/"
-	status := func(n string) string { return dir + "status/_cluster/s3.aws.upbound.io_Bucket/" + n + ".yaml" }
-	patch := func(n string) string { return dir + "patches/_cluster/s3.aws.upbound.io_Bucket/" + n + ".yaml" }
+	status := func(n string) string {
+		return dir + "status/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(n) + "/" + n + ".yaml"
+	}
+	patch := func(n string) string {
+		return dir + "patches/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(n) + "/" + n + ".yaml"
+	}
 
 	_, first := waitForFiles(t, repoDir, branch, "the first commit holds every bucket", func(f map[string]string) bool {
 		for _, n := range names {
@@ -281,7 +286,7 @@ rules:
 		return true, ""
 	})
 	waitForFiles(t, repoDir, "driftback/late", "the widget of a kind installed after start is captured", func(f map[string]string) bool {
-		return strings.Contains(f["clusters/late/driftback/status/default/late.example.com_Widget/w1.yaml"], "https://w1.example.com")
+		return strings.Contains(f["clusters/late/driftback/status/default/late.example.com_Widget/60/w1.yaml"], "https://w1.example.com")
 	})
 	if got := run.metric(t, "driftback_watched_resources"); got != 1 {
 		t.Errorf("driftback_watched_resources = %v, want 1", got)
@@ -319,7 +324,7 @@ rules:
 	// A debounce window no test waits out: only the shutdown flush can
 	// write the change.
 	run := startRun(t, "--config", cfg, "--repo", url, "--debounce", "1h")
-	patch := "clusters/flush/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/flush-a.yaml"
+	patch := "clusters/flush/driftback/patches/_cluster/s3.aws.upbound.io_Bucket/14/flush-a.yaml"
 	waitForFiles(t, repoDir, "driftback/flush", "the first commit", func(f map[string]string) bool {
 		return strings.Contains(f[patch], "flush-a-ext")
 	})

@@ -36,10 +36,10 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 	gitserver.Seed(t, repoDir, branch, map[string]string{
 		"base/kustomization.yaml":  "resources: [bucket.yaml]\n",
 		"base/bucket.yaml":         strings.ReplaceAll(bucketBase, "%s", "reb-logs"),
-		dir + "kustomization.yaml": "resources: [../../../base]\npatches:\n- path: patches/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml\n",
+		dir + "kustomization.yaml": "resources: [../../../base]\npatches:\n- path: patches/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml\n",
 		dir + ".driftback.yaml":    "apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: reb\nclusterUID: 00000000-lost-cluster\n",
-		dir + "patches/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml": "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\n  annotations:\n    crossplane.io/external-name: logs-lost\n",
-		dir + "status/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml":  "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::logs-lost\n",
+		dir + "patches/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml": "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\n  annotations:\n    crossplane.io/external-name: logs-lost\n",
+		dir + "status/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml":  "apiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: reb-logs\nstatus:\n  atProvider:\n    arn: arn:aws:s3:::logs-lost\n",
 	}, "gpg.format=ssh", "user.signingkey="+key, "commit.gpgsign=true")
 	_, seeded, _ := tip(t, repoDir, branch)
 
@@ -86,12 +86,12 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 		t.Fatalf("snapshot --adopt: %v", err)
 	}
 	files, _, _ := tip(t, repoDir, branch)
-	if !strings.Contains(files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml"], "logs-lost") {
+	if !strings.Contains(files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml"], "logs-lost") {
 		t.Errorf("adoption lost the recorded status:\n%v", files)
 	}
 	// The external name came back through the overlay, applied by the
 	// GitOps tool: only the overlay holds it, so it must stay in Git.
-	if !strings.Contains(files[dir+"patches/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml"], "crossplane.io/external-name: logs-lost") {
+	if !strings.Contains(files[dir+"patches/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml"], "crossplane.io/external-name: logs-lost") {
 		t.Errorf("adoption dropped the external name the overlay holds:\n%v", files)
 	}
 	eventually(t, waitTime, "run captures once adopted (ready)", func() (bool, string) {
@@ -104,6 +104,6 @@ func TestRunOnARebuiltClusterRestoresThenWaitsForAdoption(t *testing.T) {
 	}
 	setBucketStatus(t, dyn, got, "arn:aws:s3:::logs-new")
 	waitForFiles(t, repoDir, branch, "a change after adoption is committed", func(f map[string]string) bool {
-		return strings.Contains(f[dir+"status/_cluster/s3.aws.upbound.io_Bucket/reb-logs.yaml"], "logs-new")
+		return strings.Contains(f[dir+"status/_cluster/s3.aws.upbound.io_Bucket/0d/reb-logs.yaml"], "logs-new")
 	})
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
+	"github.com/driftback/driftback/overlay"
 )
 
 var instanceGVR = schema.GroupVersionResource{Group: "rds.aws.upbound.io", Version: "v1beta1", Resource: "instances"}
@@ -116,7 +117,7 @@ exit 0`, arm, held, gitsync.TrailerDir, dirB))
 	repB := startReplica(t, append([]string{"--config", cfgB}, common...)...)
 
 	file := func(dir, kind, sub, n string) string {
-		return dir + "/" + sub + "/_cluster/" + kind + "/" + n + ".yaml"
+		return dir + "/" + sub + "/_cluster/" + kind + "/" + overlay.Bucket(n) + "/" + n + ".yaml"
 	}
 	bucketPatch := func(n string) string { return file(dirA, "s3.aws.upbound.io_Bucket", "patches", n) }
 	bucketStatus := func(n string) string { return file(dirA, "s3.aws.upbound.io_Bucket", "status", n) }

@@ -138,14 +138,14 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 	}
 	files, tip := branchFiles(t, repoDir, "driftback/snap")
 	dir := "clusters/snap/driftback/"
-	patch := files[dir+"patches/_cluster/s3.aws.upbound.io_Bucket/snap-logs.yaml"]
+	patch := files[dir+"patches/_cluster/s3.aws.upbound.io_Bucket/a1/snap-logs.yaml"]
 	if !strings.Contains(patch, "crossplane.io/external-name: logs-7f3a") {
 		t.Errorf("patch file lacks the external name:\n%s\nfiles: %v", patch, keys(files))
 	}
 	if strings.Contains(patch, "uid:") || strings.Contains(patch, "resourceVersion") || strings.Contains(patch, "managedFields") {
 		t.Errorf("patch file holds server-side metadata:\n%s", patch)
 	}
-	status := files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/snap-logs.yaml"]
+	status := files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/a1/snap-logs.yaml"]
 	if !strings.Contains(status, "arn: arn:aws:s3:::logs-7f3a") || strings.Contains(status, "lastSeen") {
 		t.Errorf("status file should hold the ARN and not the excluded lastSeen:\n%s", status)
 	}
@@ -193,11 +193,11 @@ func TestSnapshotCommitsExternalNameAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, next := branchFiles(t, repoDir, "driftback/snap")
-	if next == tip || !strings.Contains(files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/snap-logs.yaml"], "logs-8b4c") {
+	if next == tip || !strings.Contains(files[dir+"status/_cluster/s3.aws.upbound.io_Bucket/a1/snap-logs.yaml"], "logs-8b4c") {
 		t.Errorf("the new ARN was not committed")
 	}
 	log := gitserver.Run(t, repoDir, "git", "log", "-1", "--format=%s%n%b", "driftback/snap")
-	if !strings.Contains(log, "~ status/_cluster/s3.aws.upbound.io_Bucket/snap-logs.yaml") {
+	if !strings.Contains(log, "~ status/_cluster/s3.aws.upbound.io_Bucket/a1/snap-logs.yaml") {
 		t.Errorf("commit message does not list the changed file:\n%s", log)
 	}
 }
@@ -206,11 +206,11 @@ func TestSnapshotRefusesAnotherClustersBranch(t *testing.T) {
 	srv := gitserver.New(t, gitserver.Options{})
 	url, repoDir := srv.CreateRepo(t, "other")
 	gitserver.Seed(t, repoDir, "driftback/other", map[string]string{
-		"base/kustomization.yaml":                       "resources: [bucket.yaml]\n",
-		"base/bucket.yaml":                              strings.ReplaceAll(bucketBase, "%s", "other-b"),
-		"clusters/other/driftback/kustomization.yaml":   "resources: [../../../base]\n",
-		"clusters/other/driftback/.driftback.yaml":      "apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: other\nclusterUID: 00000000-lost-cluster\n",
-		"clusters/other/driftback/status/ns/x_K/a.yaml": "kind: K\n",
+		"base/kustomization.yaml":                          "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":                                 strings.ReplaceAll(bucketBase, "%s", "other-b"),
+		"clusters/other/driftback/kustomization.yaml":      "resources: [../../../base]\n",
+		"clusters/other/driftback/.driftback.yaml":         "apiVersion: driftback.dev/v1alpha1\nkind: Overlay\nformatVersion: 1\ncluster: other\nclusterUID: 00000000-lost-cluster\n",
+		"clusters/other/driftback/status/ns/x_K/ca/a.yaml": "kind: K\n",
 	})
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	applyBucket(t, dyn, "other-b", "b-1", "arn:b")

@@ -102,8 +102,8 @@ rules:
 `)
 	const branch = "driftback/unl"
 	dir := "clusters/unl/driftback/"
-	gadgetFile := dir + "status/default/stall.example.com_Gadget/g1.yaml"
-	bucketFile := dir + "patches/_cluster/s3.aws.upbound.io_Bucket/unl-a.yaml"
+	gadgetFile := dir + "status/default/stall.example.com_Gadget/71/g1.yaml"
+	bucketFile := dir + "patches/_cluster/s3.aws.upbound.io_Bucket/48/unl-a.yaml"
 	args := []string{"--config", cfg, "--repo", url, "--debounce", "200ms", "--sync-timeout", "3s"}
 
 	// 1. Healthy: the gadget's status is recorded.

@@ -251,11 +251,11 @@ func TestFluxLayouts(t *testing.T) {
 	// The overlays address objects as Flux's build sees them, before its
 	// renaming and substitution, and freeze no variable.
 	side := clone(t, repoDir, "driftback/demo")
-	requireFile(t, side, "clusters/demo/driftback/payments/patches/payments/infra.example.com_KubernetesCluster/payments.yaml",
+	requireFile(t, side, "clusters/demo/driftback/payments/patches/payments/infra.example.com_KubernetesCluster/df/payments.yaml",
 		[]string{"name: ${cluster_name}", "namespace: team", "infra.example.com/cluster-id: ikscluster-0042"}, []string{"region"})
-	requireFile(t, side, "clusters/demo/driftback/storage/patches/_cluster/s3.aws.upbound.io_Bucket/fleet-logs.yaml",
+	requireFile(t, side, "clusters/demo/driftback/storage/patches/_cluster/s3.aws.upbound.io_Bucket/d9/fleet-logs.yaml",
 		[]string{"name: logs", "crossplane.io/external-name: fleet-logs-7f3a9c"}, nil)
-	requireFile(t, side, "clusters/demo/driftback/storage/resources/_cluster/s3.aws.upbound.io_Bucket/fleet-composed-1.yaml",
+	requireFile(t, side, "clusters/demo/driftback/storage/resources/_cluster/s3.aws.upbound.io_Bucket/cb/fleet-composed-1.yaml",
 		[]string{"name: composed-1", "crossplane.io/external-name: composed-1-4b2e"}, nil)
 
 	// A is lost. B: flux-system follows driftback's branch and the root

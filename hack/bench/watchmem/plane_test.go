@@ -18,6 +18,7 @@ import (
 	"github.com/driftback/driftback/internal/gitserver"
 	"github.com/driftback/driftback/internal/image"
 	"github.com/driftback/driftback/internal/testenv"
+	"github.com/driftback/driftback/overlay"
 )
 
 // What the benchmarks of this package share: a control plane with the
@@ -74,6 +75,13 @@ const (
 	benchBranch    = "driftback/bench"
 	benchStatusDir = "clusters/bench/driftback/status/_cluster/s3.aws.upbound.io_Bucket"
 )
+
+// benchStatusFile is where object obj's status file sits in benchStatusDir
+// (its bucket directory, overlay.FileName).
+func benchStatusFile(obj int) string {
+	name := fmt.Sprintf("bench-%06d", obj)
+	return overlay.Bucket(name) + "/" + name + ".yaml"
+}
 
 // Rule fields for the Buckets: metadata only, and with status.
 const (

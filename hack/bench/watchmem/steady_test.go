@@ -237,7 +237,7 @@ func runWindow(b *testing.B, pl *plane, d *runningDriftback, n int, seq *atomic.
 		var unseen []string
 		for _, m := range muts {
 			if m.seen.IsZero() && len(unseen) < 5 {
-				file := fmt.Sprintf("%s/bench-%06d.yaml", benchStatusDir, m.obj)
+				file := benchStatusDir + "/" + benchStatusFile(m.obj)
 				out, _ := exec.Command("git", "-C", d.repoDir, "show", benchBranch+":"+file).CombinedOutput()
 				unseen = append(unseen, fmt.Sprintf("m%d (object %d, patched %s): the branch holds %q", m.seq, m.obj, m.done.Format(time.StampMilli), out))
 			}
@@ -362,7 +362,7 @@ func (t *tracker) poll(stop <-chan struct{}) error {
 		t.commits++
 		t.mu.Unlock()
 		for _, o := range objs {
-			f, err := dir.File(fmt.Sprintf("bench-%06d.yaml", o))
+			f, err := dir.File(benchStatusFile(o))
 			if err != nil {
 				return fmt.Errorf("commit %s: bench-%06d: %w", last, o, err)
 			}
