@@ -312,10 +312,7 @@ func (w *Writer) keep(st *incState, res gitsync.Result) {
 	w.inc = st
 	if !res.Commit.IsZero() && w.cfg.Deletions.Window > 0 {
 		// The deletion window need not list the new tree to count it.
-		if len(w.counts) > maxMemo {
-			clear(w.counts)
-		}
-		w.counts[res.Dir] = st.objects
+		w.window.remember(res.Dir, st.objects)
 	}
 }
 

@@ -2,6 +2,7 @@ package writeback
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/driftback/driftback/gitsync"
@@ -21,31 +22,74 @@ type Peak struct {
 	When    time.Time
 }
 
+// TrailerObjects is how many objects the overlay at the commit's
+// directory (gitsync.TrailerDir) holds: the deletion window reads it
+// instead of listing the directory's files, which after a restart it did for
+// every commit of the window (20,000 commits of 50,000 files each).
+const TrailerObjects = "Driftback-Objects"
+
 // maxMemo bounds the counts a Writer remembers by directory tree hash.
 const maxMemo = 10000
 
+// WindowMemo is what a Writer remembers of the branch's recent history
+// between publishes: the object count of each directory tree it counted or
+// wrote, and the commits of its last walk. A commit's first-parent history
+// never changes, so the next walk reads only the commits above the last
+// walk's newest and takes the rest from it: reading every commit of a busy
+// branch's 24 h window again cost each publish ≈ 7 µs per commit, 140 ms at
+// the walk's bound (BenchmarkRecentPeak).
+type WindowMemo struct {
+	counts map[gitsync.Hash]int
+	// walked is the last walk's commits, newest first: the first-parent
+	// chain down from walked[0], ending where that walk stopped.
+	walked []walkedCommit
+}
+
+type walkedCommit struct {
+	commit  gitsync.Hash
+	when    time.Time
+	objects int
+}
+
+// NewWindowMemo is an empty memo.
+func NewWindowMemo() *WindowMemo { return &WindowMemo{counts: map[gitsync.Hash]int{}} }
+
+// remember records the object count of a directory tree.
+func (m *WindowMemo) remember(dir gitsync.Hash, n int) {
+	if len(m.counts) > maxMemo {
+		clear(m.counts)
+	}
+	m.counts[dir] = n
+}
+
 // RecentPeak reads the most objects the overlay at dir held in the
 // branch's commits since since, newest first, stopping at (and counting) a
-// commit whose deletions were confirmed. counts memoizes the object count
-// of each directory tree by hash (nil: no memo): a tree is counted once,
-// however many commits and publishes see it.
-func RecentPeak(h gitsync.History, dir string, since time.Time, counts map[gitsync.Hash]int) (Peak, error) {
-	var peak Peak
+// commit whose deletions were confirmed. A commit's count is its
+// TrailerObjects when it wrote dir, else memo's count of its directory
+// tree, else the tree's files counted. memo (nil: none) is read and updated.
+func RecentPeak(h gitsync.History, dir string, since time.Time, memo *WindowMemo) (Peak, error) {
+	if memo == nil {
+		memo = NewWindowMemo()
+	}
+	var walked, older []walkedCommit
 	err := h.Recent(dir, since, func(c gitsync.Recorded, files func() ([]string, error)) error {
-		n, ok := counts[c.Dir]
+		if len(memo.walked) > 0 && c.Commit == memo.walked[0].commit {
+			older = memo.walked // this commit and all below it: walked before
+			return gitsync.ErrStopWalk
+		}
+		n, ok := objectsTrailer(c.Message, dir)
+		if !ok {
+			n, ok = memo.counts[c.Dir]
+		}
 		if !ok {
 			paths, err := files()
 			if err != nil {
 				return err
 			}
 			n = len(overlay.ObjectKeys(paths))
-			if counts != nil {
-				counts[c.Dir] = n
-			}
+			memo.remember(c.Dir, n)
 		}
-		if n > peak.Objects {
-			peak = Peak{Objects: n, Commit: c.Commit, When: c.When}
-		}
+		walked = append(walked, walkedCommit{commit: c.Commit, when: c.When, objects: n})
 		if _, ok := gitsync.Trailer(c.Message, TrailerDeletionsConfirmed); ok {
 			return gitsync.ErrStopWalk
 		}
@@ -54,7 +98,39 @@ func RecentPeak(h gitsync.History, dir string, since time.Time, counts map[gitsy
 	if err != nil {
 		return Peak{}, fmt.Errorf("read the branch's history for the deletion guard: %w", err)
 	}
+	// The earlier walk's commits, down to where this walk would have
+	// stopped: the first older than the window, or the walk's bound.
+	for _, c := range older {
+		if c.when.Before(since) || len(walked) == gitsync.MaxRecentWalk {
+			break
+		}
+		walked = append(walked, c)
+	}
+	memo.walked = walked
+	var peak Peak
+	for _, c := range walked {
+		if c.objects > peak.Objects {
+			peak = Peak{Objects: c.objects, Commit: c.commit, When: c.when}
+		}
+	}
 	return peak, nil
+}
+
+// objectsTrailer reads TrailerObjects of a commit that wrote dir; ok is
+// false for another directory's commit or a value that is not a count.
+func objectsTrailer(msg, dir string) (int, bool) {
+	if d, ok := gitsync.Trailer(msg, gitsync.TrailerDir); !ok || d != dir {
+		return 0, false
+	}
+	v, ok := gitsync.Trailer(msg, TrailerObjects)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || strconv.Itoa(n) != v {
+		return 0, false
+	}
+	return n, true
 }
 
 // CheckWindow stops a deletion spread over many commits: it refuses a

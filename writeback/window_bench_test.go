@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +14,11 @@ import (
 
 // BenchmarkRecentPeak is the deletion window's cost at each publish: the
 // walk over the branch's recent commits (1 000 commits, each changing one
-// of 100 objects), with every directory tree counted afresh (cold: after a
-// restart) and with the writer's memo (warm: every later publish).
+// of 100 objects), after a restart (cold: an empty memo), with each
+// directory tree counted (counted: commits of a driftback before
+// TrailerObjects) or its count read from the commit's trailer, and with the
+// writer's memo of its last walk (warm: every later publish, here with no
+// new commit: the tip is read and matched).
 func BenchmarkRecentPeak(b *testing.B) {
 	repo, _ := bareRepoB(b)
 	tg := writeback.Target(testConfig())
@@ -29,6 +33,7 @@ func BenchmarkRecentPeak(b *testing.B) {
 		if c == 0 {
 			content = gitsync.Content{Files: files}
 		}
+		content.Trailers = [][2]string{{writeback.TrailerObjects, "100"}}
 		if _, err := repo.Publish(b.Context(), tg, func(fs.FS) (gitsync.Content, error) { return content, nil }); err != nil {
 			b.Fatal(err)
 		}
@@ -47,17 +52,34 @@ func BenchmarkRecentPeak(b *testing.B) {
 			b.Fatalf("peak %+v, %v; want 100 objects", p, err)
 		}
 	}
-	b.Run("cold", func(b *testing.B) {
+	b.Run("cold/counted", func(b *testing.B) {
 		for b.Loop() {
-			p, err := writeback.RecentPeak(h, dir, since, map[gitsync.Hash]int{})
+			p, err := writeback.RecentPeak(withoutCounts{h}, dir, since, writeback.NewWindowMemo())
+			check(b, p, err)
+		}
+	})
+	b.Run("cold/trailers", func(b *testing.B) {
+		for b.Loop() {
+			p, err := writeback.RecentPeak(h, dir, since, writeback.NewWindowMemo())
 			check(b, p, err)
 		}
 	})
 	b.Run("warm", func(b *testing.B) {
-		memo := map[gitsync.Hash]int{}
+		memo := writeback.NewWindowMemo()
 		for b.Loop() {
 			p, err := writeback.RecentPeak(h, dir, since, memo)
 			check(b, p, err)
 		}
+	})
+}
+
+// withoutCounts is a history as a driftback before TrailerObjects wrote
+// it: the trailer is cut from every message.
+type withoutCounts struct{ gitsync.History }
+
+func (w withoutCounts) Recent(dir string, since time.Time, fn func(gitsync.Recorded, func() ([]string, error)) error) error {
+	return w.History.Recent(dir, since, func(c gitsync.Recorded, files func() ([]string, error)) error {
+		c.Message = strings.ReplaceAll(c.Message, writeback.TrailerObjects+": ", "Was-Objects: ")
+		return fn(c, files)
 	})
 }

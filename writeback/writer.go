@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -69,8 +70,8 @@ type Writer struct {
 	repo Repo
 	uid  string
 	opts Options
-	// counts memoizes the deletion window's object counts by tree hash.
-	counts map[gitsync.Hash]int
+	// window remembers the deletion window's counts and last walk.
+	window *WindowMemo
 	// now is the clock of the deletion window.
 	now func() time.Time
 	// skipped is how many objects the last prepared commit left out.
@@ -109,7 +110,7 @@ func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
 	if opts.Message == nil {
 		opts.Message, _ = describe.Template("") // the default parses
 	}
-	return &Writer{cfg: cfg, repo: repo, uid: uid, opts: opts, counts: map[gitsync.Hash]int{}, now: time.Now}
+	return &Writer{cfg: cfg, repo: repo, uid: uid, opts: opts, window: NewWindowMemo(), now: time.Now}
 }
 
 // Publish renders the captures and commits them under the configured path,
@@ -277,7 +278,10 @@ func (w *Writer) deletionGuards(parent fs.FS, dir string, now int, shrink error)
 	if err := w.checkWindow(parent, dir, now); err != nil {
 		deletions = append(deletions, err)
 	}
-	var trailers [][2]string
+	// Every commit says how many objects it holds, for the window guard
+	// of a writer that starts later (TrailerObjects).
+	trailers := [][2]string{{TrailerObjects, strconv.Itoa(now)}}
+	confirmed := false
 	for _, err := range deletions {
 		switch {
 		case err == nil:
@@ -285,9 +289,10 @@ func (w *Writer) deletionGuards(parent fs.FS, dir string, now int, shrink error)
 			return nil, err
 		case !w.opts.AllowDeletions:
 			return nil, &refusal{RefusedMassDeletion, err}
-		case trailers == nil:
+		case !confirmed:
 			// Confirmed: the window guard counts from this commit on.
-			trailers = [][2]string{{TrailerDeletionsConfirmed, "--allow-deletions"}}
+			trailers = append(trailers, [2]string{TrailerDeletionsConfirmed, "--allow-deletions"})
+			confirmed = true
 		}
 	}
 	return trailers, nil
@@ -320,10 +325,7 @@ func (w *Writer) checkWindow(parent fs.FS, dir string, now int) error {
 	if g.Window <= 0 || !ok {
 		return nil
 	}
-	if len(w.counts) > maxMemo {
-		clear(w.counts)
-	}
-	peak, err := RecentPeak(h, dir, w.now().Add(-g.Window), w.counts)
+	peak, err := RecentPeak(h, dir, w.now().Add(-g.Window), w.window)
 	if err != nil {
 		return err
 	}
