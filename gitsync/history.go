@@ -20,9 +20,18 @@ var ErrNoCommit = fmt.Errorf("no driftback commit found")
 
 // LastChange fetches branch and returns driftback's newest commit that wrote
 // dir (trailer TrailerDir) and what it changed there against its parent.
-func (r *Repo) LastChange(ctx context.Context, branch, dir string) (Hash, []Change, error) {
+func (r *Repo) LastChange(ctx context.Context, branch, dir string) (h Hash, ch []Change, err error) {
 	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
 	defer r.mu.Unlock()
+	err = r.again(func() error {
+		var err error
+		h, ch, err = r.lastChange(ctx, branch, dir)
+		return err
+	})
+	return h, ch, err
+}
+
+func (r *Repo) lastChange(ctx context.Context, branch, dir string) (Hash, []Change, error) {
 	if err := validPath(dir); err != nil {
 		return "", nil, err
 	}
@@ -55,9 +64,18 @@ func (r *Repo) LastChange(ctx context.Context, branch, dir string) (Hash, []Chan
 
 // BranchChanges fetches branch and base and returns what branch holds below
 // dir that base does not: a pull request's diff, whatever the history.
-func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) ([]Change, error) {
+func (r *Repo) BranchChanges(ctx context.Context, branch, base, dir string) (ch []Change, err error) {
 	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
 	defer r.mu.Unlock()
+	err = r.again(func() error {
+		var err error
+		ch, err = r.branchChanges(ctx, branch, base, dir)
+		return err
+	})
+	return ch, err
+}
+
+func (r *Repo) branchChanges(ctx context.Context, branch, base, dir string) ([]Change, error) {
 	if err := validPath(dir); err != nil {
 		return nil, err
 	}

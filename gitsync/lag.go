@@ -36,6 +36,7 @@ func (r *Repo) Lag(ctx context.Context, t Target) (Lag, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.complete()
 	tips, err := r.fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
 		return Lag{}, err

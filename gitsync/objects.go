@@ -32,13 +32,16 @@ func newStorage() *storage {
 
 // objectStore holds a Repo's Git objects in memory: every file of the
 // branch it fetched and of the commits it built, for as long as the Repo
-// lives (until maybeRefresh). go-git's memory storage keeps each object in
+// lives (until a prune, prune.go). go-git's memory storage keeps each object in
 // two maps (all objects, and those of its type) as an interface to an
 // object of its own: ≈ 170 bytes per object besides its content, 17 MB for
 // the 100,000 blobs of a large first commit. This keeps one map entry of
 // the type and the content (BenchmarkPublishFirstCommit's retained-MB).
 type objectStore struct {
 	objs map[plumbing.Hash]storedObject
+	// pruned is set on a store a prune made (prune.go): it lacks old
+	// trees and blobs. incomplete is set when a read asked it for one.
+	pruned, incomplete bool
 }
 
 type storedObject struct {
@@ -99,6 +102,9 @@ func readAll(o plumbing.EncodedObject) ([]byte, error) {
 
 func (s *objectStore) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	o, ok := s.objs[h]
+	if !ok && s.pruned && t != plumbing.CommitObject && t != plumbing.TagObject {
+		s.incomplete = true // maybe dropped: the Repo fetches afresh
+	}
 	if !ok || (t != plumbing.AnyObject && t != o.typ) {
 		return nil, plumbing.ErrObjectNotFound
 	}

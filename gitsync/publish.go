@@ -42,12 +42,15 @@ func (r *Repo) Publish(ctx context.Context, t Target, prepare Prepare) (Result, 
 	}
 	var lastErr error
 	for i := 1; i <= attempts; i++ {
-		if err := r.maybeRefresh(); err != nil {
-			return Result{}, err
-		}
+		r.complete()
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		res, err := r.publishOnce(actx, t, prepare)
 		cancel()
+		if err != nil && r.store().incomplete {
+			// Not the caller's: an object a prune dropped was needed. The
+			// next attempt fetches afresh.
+			err = fmt.Errorf("an old Git object was needed after a prune, fetching afresh: %v", err)
+		}
 		// Every error leaving Publish, and every log line, is scrubbed here
 		// too, whatever path it took (a caller's error may quote a URL).
 		err = r.scrub(err)
@@ -85,6 +88,10 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 	lap := func(d *time.Duration) { now := time.Now(); *d, start = now.Sub(start), now }
 	tips, err := r.fetch(ctx, t.Branch, t.BaseBranch)
 	if err != nil {
+		return Result{}, err
+	}
+	// After the fetch: the references name the tips this attempt builds on.
+	if err := r.maybePrune(t.Dir); err != nil {
 		return Result{}, err
 	}
 	p, err := r.plan(t, tips)

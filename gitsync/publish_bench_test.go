@@ -114,7 +114,9 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 // one-file commits among the status files of 50,000 cluster-scoped objects
 // of one kind, laid out flat (one directory, as before overlay.Bucket) or
 // in 256 bucket directories (overlay.FileName). Git stores a directory as
-// one tree, rewritten whole by each commit that touches it.
+// one tree, rewritten whole by each commit that touches it; the Repo
+// prunes what no later call reads every PruneAfter commits (prune=default)
+// or never.
 // repo-MB is what the Repo holds after its first commit and two more (the
 // files' contents, its objects and caches; the bench's Git server too),
 // retained-MB/commit the live heap's growth per commit over the run,
@@ -124,21 +126,28 @@ func BenchmarkPublishFirstCommit(b *testing.B) {
 // every entry of the trees it receives.
 func BenchmarkPublishGrowth(b *testing.B) {
 	const n = 50000
-	for _, layout := range []string{"flat", "buckets"} {
-		b.Run("layout="+layout, func(b *testing.B) {
+	for _, tc := range []struct {
+		layout     string
+		pruneAfter int
+	}{{"flat", -1}, {"buckets", -1}, {"buckets", 0}} {
+		prune := "never"
+		if tc.pruneAfter == 0 {
+			prune = "default"
+		}
+		b.Run("layout="+tc.layout+"/prune="+prune, func(b *testing.B) {
 			path := func(i int) string {
 				name := fmt.Sprintf("b%06d", i)
-				if layout == "flat" {
+				if tc.layout == "flat" {
 					return "status/_cluster/s3.aws.upbound.io_Bucket/" + name + ".yaml"
 				}
 				return "status/_cluster/s3.aws.upbound.io_Bucket/" + overlay.Bucket(name) + "/" + name + ".yaml"
 			}
-			benchPublishGrowth(b, n, path)
+			benchPublishGrowth(b, n, path, tc.pruneAfter)
 		})
 	}
 }
 
-func benchPublishGrowth(b *testing.B, n int, path func(int) string) {
+func benchPublishGrowth(b *testing.B, n int, path func(int) string, pruneAfter int) {
 	empty := heapstat.Live()
 	srv := gitserver.New(b, gitserver.Options{})
 	url, _ := srv.CreateRepo(b, "fleet")
@@ -146,7 +155,7 @@ func benchPublishGrowth(b *testing.B, n int, path func(int) string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.RefreshAfter = -1 // the growth, not the refresh
+	r.PruneAfter = pruneAfter
 	files := make(map[string][]byte, n)
 	for i := range n {
 		files[path(i)] = fmt.Appendf(nil, "kind: Bucket\nstatus:\n  arn: arn:aws:s3:::bucket-%06d\n", i)

@@ -18,6 +18,7 @@ var ErrNoBranch = errors.New("not found in the repository")
 func (r *Repo) ReadBranch(ctx context.Context, branch string) (fs.FS, Hash, error) {
 	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
 	defer r.mu.Unlock()
+	r.complete()
 	tips, err := r.fetch(ctx, branch)
 	if err != nil {
 		return nil, "", err

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -34,12 +33,12 @@ type Repo struct {
 	repo     *git.Repository
 	// Now stamps commits; tests replace it.
 	Now func() time.Time
-	// RefreshAfter is how many commits a Repo builds before it drops its
-	// in-memory objects and fetches afresh at the next Publish: each commit,
-	// and each attempt that lost a race, leaves trees in memory, and a
-	// watcher runs for months. Default (0) 200; negative: never.
-	RefreshAfter int
-	built        int
+	// PruneAfter is how many commits a Repo builds before it drops the
+	// in-memory objects no later call reads (prune.go): each commit, and
+	// each attempt that lost a race, leaves trees and blobs in memory, and
+	// a watcher runs for months. Default (0) 100; negative: never.
+	PruneAfter int
+	built      int
 
 	// secrets are scrubbed from every error.
 	secrets []string
@@ -77,27 +76,6 @@ func newLocal(url string) (*git.Repository, error) {
 		return nil, fmt.Errorf("add remote %s: %w", redact(url), redactedError{err, Scrub(err.Error(), urlSecrets(url)...)})
 	}
 	return r, nil
-}
-
-// maybeRefresh starts over with an empty object store once enough commits
-// were built. The directory states survive: they name blobs by hash and are
-// only trusted for a tree hash the next fetch brings back.
-func (r *Repo) maybeRefresh() error {
-	limit := r.RefreshAfter
-	if limit == 0 {
-		limit = 200
-	}
-	if limit < 0 || r.built < limit {
-		return nil
-	}
-	fresh, err := newLocal(r.url)
-	if err != nil {
-		return err
-	}
-	slog.Debug("dropping in-memory Git objects; the next fetch starts afresh", "commits", r.built)
-	r.setStore(fresh)
-	r.built = 0
-	return nil
 }
 
 // setStore makes r build on repo's objects, recording what it writes.

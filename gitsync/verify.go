@@ -116,9 +116,18 @@ type Verified struct {
 // does not is named in an ErrUnverified error, and nothing is returned to
 // read. base may equal branch (direct mode): then every commit of the
 // branch that changed dir is checked.
-func (r *Repo) ReadBranchVerified(ctx context.Context, branch, base, dir string, keys *TrustedKeys) (fs.FS, Hash, []Verified, error) {
+func (r *Repo) ReadBranchVerified(ctx context.Context, branch, base, dir string, keys *TrustedKeys) (fsys fs.FS, tip Hash, verified []Verified, err error) {
 	r.mu.Lock() // the object storage is shared with Publish, Lag and the other readers
 	defer r.mu.Unlock()
+	err = r.again(func() error {
+		var err error
+		fsys, tip, verified, err = r.readBranchVerified(ctx, branch, base, dir, keys)
+		return err
+	})
+	return fsys, tip, verified, err
+}
+
+func (r *Repo) readBranchVerified(ctx context.Context, branch, base, dir string, keys *TrustedKeys) (fs.FS, Hash, []Verified, error) {
 	if err := validPath(dir); err != nil {
 		return nil, "", nil, err
 	}
