@@ -2,6 +2,7 @@ package writeback
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -100,11 +101,14 @@ func RecentPeak(h gitsync.History, dir string, since time.Time, memo *WindowMemo
 	}
 	// The earlier walk's commits, down to where this walk would have
 	// stopped: the first older than the window, or the walk's bound.
-	for _, c := range older {
-		if c.when.Before(since) || len(walked) == gitsync.MaxRecentWalk {
-			break
-		}
-		walked = append(walked, c)
+	n := 0
+	for n < len(older) && !older[n].when.Before(since) && len(walked)+n < gitsync.MaxRecentWalk {
+		n++
+	}
+	if len(walked) == 0 {
+		walked = older[:n] // no new commit: no copy
+	} else if n > 0 {
+		walked = append(slices.Grow(walked, n), older[:n]...)
 	}
 	memo.walked = walked
 	var peak Peak
