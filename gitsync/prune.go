@@ -34,16 +34,21 @@ const defaultPruneAfter = 100
 // Fetching afresh instead of pruning, as before, brought the whole history
 // back each time (BenchmarkPublishGrowth: fresh-repo-MB).
 
-// maybePrune prunes once PruneAfter commits were built since the last.
-func (r *Repo) maybePrune(dir string) error {
+// maybePrune prunes once PruneAfter commits were built since the last. A
+// prune that fails (an object it reads is missing) is logged and skipped:
+// it only saves memory, and must never stop a publish.
+func (r *Repo) maybePrune(dir string) {
 	limit := r.PruneAfter
 	if limit == 0 {
 		limit = defaultPruneAfter
 	}
 	if limit < 0 || r.built < limit {
-		return nil
+		return
 	}
-	return r.prune(dir)
+	if err := r.prune(dir); err != nil {
+		slog.Warn("could not prune the in-memory Git objects; trying again after as many commits", "error", r.scrub(err))
+		r.built = 0
+	}
 }
 
 // prune moves r to a store of the objects it keeps (see above).

@@ -112,3 +112,47 @@ func TestPruneKeepsWhatLaterCallsRead(t *testing.T) {
 		t.Errorf("%s = %q, want the last round's", changed, got)
 	}
 }
+
+// A prune that cannot read what it must keep (here an old commit's root
+// tree is missing) only saves memory: the publish goes on, and the store,
+// marked incomplete, is fetched afresh.
+func TestPruneFailureDoesNotStopPublishing(t *testing.T) {
+	srv := gitserver.New(t, gitserver.Options{})
+	url, repoDir := srv.CreateRepo(t, "fleet")
+	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	r, err := Auth{}.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PruneAfter = 1
+	tg := Target{Branch: "driftback/c1", BaseBranch: "main", Dir: "clusters/c1/driftback", AuthorName: "d", AuthorEmail: "d@x"}
+	publish := func(v string) {
+		t.Helper()
+		res, err := r.Publish(context.Background(), tg, func(fs.FS) (Content, error) {
+			return Content{Files: map[string][]byte{"f.yaml": []byte(v)}}, nil
+		})
+		if err != nil || res.Commit.IsZero() || res.Attempts != 1 {
+			t.Fatalf("publish %s: %v (commit %s, %d attempts; want one)", v, err, res.Commit, res.Attempts)
+		}
+	}
+	publish("v1")
+	publish("v2") // pruned: the store lacks v1's tree
+	if !r.store().pruned {
+		t.Fatal("not pruned")
+	}
+	main, err := r.repo.Reference(plumbing.NewRemoteReferenceName(remoteName, "main"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.commit(main.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(r.store().objs, c.TreeHash) // main's root: the next prune cannot keep its path
+	r.built = 1
+	publish("v3")
+	publish("v4")
+	if got := gitserver.Run(t, repoDir, "git", "show", "driftback/c1:clusters/c1/driftback/f.yaml"); got != "v4" {
+		t.Errorf("f.yaml = %q, want v4", got)
+	}
+}

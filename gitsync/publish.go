@@ -91,9 +91,7 @@ func (r *Repo) publishOnce(ctx context.Context, t Target, prepare Prepare) (Resu
 		return Result{}, err
 	}
 	// After the fetch: the references name the tips this attempt builds on.
-	if err := r.maybePrune(t.Dir); err != nil {
-		return Result{}, err
-	}
+	r.maybePrune(t.Dir)
 	p, err := r.plan(t, tips)
 	if err != nil {
 		return Result{}, err
