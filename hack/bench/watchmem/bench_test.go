@@ -33,8 +33,11 @@ import (
 // 50000; DRIFTBACK_BENCH_SIDES (e.g. "transform,driftback-status") runs only
 // the sides named (list, informer, transform, driftback-metadata,
 // driftback-status, driftback-status-512Mi: with Go's memory limit a pod of
-// manifests/base gets). The whole benchmark runs once; its results are metrics
-// and a table in the log.
+// manifests/base gets). DRIFTBACK_BENCH_PROFILE=dir: each driftback side runs
+// with --pprof-addr and a 40 s CPU profile from its start (past its first
+// commit) is written to dir/<objects>k-<side>-first.cpu.pprof; its CPU
+// figure then includes the profiler. The whole benchmark runs once; its
+// results are metrics and a table in the log.
 func BenchmarkWatchMemory(b *testing.B) {
 	sizes, err := benchenv.Objects(10000, 50000)
 	if err != nil {
@@ -101,7 +104,7 @@ func BenchmarkWatchMemory(b *testing.B) {
 			if !want(v.side) {
 				continue
 			}
-			r := runDriftback(b, driftback, kubeconfig, v.fields, n, v.env...)
+			r := runDriftback(b, driftback, kubeconfig, v.side, v.fields, n, v.env...)
 			row(v.side, r)
 			b.Logf("%d objects, %s: first commit after %.1fs = %.2f× the LIST; peak RSS %.0f MB = %.2f× the bare informer's, %.2f× the transform informer's (the floor)",
 				n, v.side, r.wall.Seconds(), ratio(r.wall.Seconds(), list.wall.Seconds()), r.peakMB, ratio(r.peakMB, inf.peakMB), ratio(r.peakMB, floor.peakMB))
@@ -157,9 +160,16 @@ func runBaseline(b testing.TB, watchmem, kubeconfig, mode string, n int) result 
 
 // runDriftback runs `driftback run` into a fresh repository until the first
 // commit lands, then stops it with SIGTERM; wall is start to first commit.
-func runDriftback(b testing.TB, driftback, kubeconfig, fields string, n int, env ...string) result {
+func runDriftback(b testing.TB, driftback, kubeconfig, side, fields string, n int, env ...string) result {
 	d := startDriftback(b, driftback, kubeconfig, fields, env...)
+	waitProfile := func() {}
+	if dir := profileDir(); dir != "" {
+		// From the start to past the first commit: where the sync and
+		// the first publish spend their CPU (<objects>k-<side>-first.cpu.pprof).
+		waitProfile = d.cpuProfile(b, dir, fmt.Sprintf("%dk-%s-first", n/1000, side), 40*time.Second)
+	}
 	wall := d.waitFirstCommit(b)
+	waitProfile()
 	d.stop(b)
 	// Where the time went, from driftback's own log.
 	for _, l := range strings.Split(d.logs.String(), "\n") {
