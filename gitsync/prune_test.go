@@ -19,9 +19,7 @@ import (
 // an object the prune dropped (an old commit's directory) gets it from a
 // fresh fetch.
 func TestPruneKeepsWhatLaterCallsRead(t *testing.T) {
-	srv := gitserver.New(t, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(t, "fleet")
-	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	_, url, repoDir := fleet(t)
 	tg := Target{Branch: "driftback/c1", BaseBranch: "main", Dir: "clusters/c1/driftback", AuthorName: "d", AuthorEmail: "d@x"}
 	files := map[string][]byte{}
 	for i := range 20 {
@@ -117,13 +115,7 @@ func TestPruneKeepsWhatLaterCallsRead(t *testing.T) {
 // tree is missing) only saves memory: the publish goes on, and the store,
 // marked incomplete, is fetched afresh.
 func TestPruneFailureDoesNotStopPublishing(t *testing.T) {
-	srv := gitserver.New(t, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(t, "fleet")
-	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
-	r, err := Auth{}.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, repoDir := fleet(t)
 	r.PruneAfter = 1
 	tg := Target{Branch: "driftback/c1", BaseBranch: "main", Dir: "clusters/c1/driftback", AuthorName: "d", AuthorEmail: "d@x"}
 	publish := func(v string) {

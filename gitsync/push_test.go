@@ -13,14 +13,8 @@ import (
 // The push is a compare-and-swap on the server: built on a tip that has
 // moved since, it is rejected (and Publish starts over), never applied.
 func TestPushIsCompareAndSwap(t *testing.T) {
-	srv := gitserver.New(t, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(t, "fleet")
-	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
+	r, url, repoDir := fleet(t)
 	ctx := context.Background()
-	r, err := Auth{}.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tips, err := r.Fetch(ctx, "main")
 	if err != nil {
 		t.Fatal(err)

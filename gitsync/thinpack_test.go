@@ -84,13 +84,7 @@ func TestTreeDelta(t *testing.T) {
 // tree the server has (a thin pack), and the server takes it: the branch
 // holds every file and the repository is whole (git fsck).
 func TestThinPushOfALargeDirectory(t *testing.T) {
-	srv := gitserver.New(t, gitserver.Options{})
-	url, repoDir := srv.CreateRepo(t, "fleet")
-	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
-	r, err := Auth{}.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, repoDir := fleet(t)
 	tg := Target{Branch: "driftback/c1", BaseBranch: "main", Dir: "clusters/c1", AuthorName: "a", AuthorEmail: "a@x"}
 	want := map[string]string{}
 	for i := range 1000 {
