@@ -73,22 +73,25 @@ func (r *Repo) prune(dir string) error {
 			return err
 		}
 	}
-	refs, err := r.repo.Storer.IterReferences()
+	iter, err := r.repo.Storer.IterReferences()
 	if err != nil {
 		return fmt.Errorf("prune: list references: %w", err)
 	}
-	err = refs.ForEach(func(ref *plumbing.Reference) error {
+	var refs []*plumbing.Reference
+	if err := iter.ForEach(func(ref *plumbing.Reference) error { refs = append(refs, ref); return nil }); err != nil {
+		return fmt.Errorf("prune: list references: %w", err)
+	}
+	for _, ref := range refs {
 		if ref.Type() != plumbing.HashReference {
-			return nil
+			continue
 		}
 		c, err := object.GetCommit(old, ref.Hash())
 		if err != nil {
-			return nil // a reference to something else than a fetched commit
+			continue // a reference to something else than a fetched commit
 		}
-		return keepTree(old, c.TreeHash, keep, whole)
-	})
-	if err != nil {
-		return fmt.Errorf("prune: %w", err)
+		if err := keepTree(old, c.TreeHash, keep, whole); err != nil {
+			return err
+		}
 	}
 	fresh, err := newLocal(r.url)
 	if err != nil {
@@ -108,18 +111,13 @@ func (r *Repo) prune(dir string) error {
 	}
 	ns.pruned = true
 	// The references, so the next fetch tells the server what it has.
-	refs, err = r.repo.Storer.IterReferences()
-	if err != nil {
-		return fmt.Errorf("prune: list references: %w", err)
-	}
-	err = refs.ForEach(func(ref *plumbing.Reference) error {
+	for _, ref := range refs {
 		if ref.Name() == plumbing.HEAD {
-			return nil
+			continue
 		}
-		return ns.SetReference(ref)
-	})
-	if err != nil {
-		return fmt.Errorf("prune: copy references: %w", err)
+		if err := ns.SetReference(ref); err != nil {
+			return fmt.Errorf("prune: copy references: %w", err)
+		}
 	}
 	slog.Debug("pruned in-memory Git objects no tip needs", "commits", r.built, "dropped", dropped, "droppedBytes", bytes, "kept", len(ns.objs))
 	r.setStore(fresh)
