@@ -22,6 +22,7 @@ import (
 
 // Clients are the clients driftback reaches a cluster with.
 type Clients struct {
+	// Dynamic reads watch streams with watchJSON.
 	Dynamic  dynamic.Interface
 	Metadata metadata.Interface
 	// Discovery is uncached: the watcher's periodic rediscovery must see
@@ -54,7 +55,7 @@ func RateLimited(cfg *rest.Config) *rest.Config {
 // New builds the clients from cfg, rate-limited by the policy.
 func New(cfg *rest.Config) (*Clients, error) {
 	cfg = RateLimited(cfg)
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := newDynamic(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
