@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,6 +172,13 @@ func runDriftback(b testing.TB, driftback, kubeconfig, side, fields string, n in
 	wall := d.waitFirstCommit(b)
 	waitProfile()
 	d.stop(b)
+	if dir := profileDir(); dir != "" {
+		// Its whole log, with the collector's trace when GODEBUG=gctrace=1
+		// is set for the benchmark: the live heap after each collection.
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%dk-%s-first.log", n/1000, side)), []byte(d.logs.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	// Where the time went, from driftback's own log.
 	for _, l := range strings.Split(d.logs.String(), "\n") {
 		if strings.Contains(l, "synced") || strings.Contains(l, "msg=committed") || strings.Contains(l, "msg=watching") {

@@ -13,8 +13,10 @@ import (
 
 // DRIFTBACK_BENCH_PROFILE names a directory: driftback runs with
 // --pprof-addr and a CPU profile of it is taken over each mutation window
-// (<objects>k-<window>.cpu.pprof), for `go tool pprof`. Unset: no profiler
-// is served and none is taken, so the figures are those of a plain run.
+// (<objects>k-<window>.cpu.pprof), for `go tool pprof`, and the log of a
+// start (<objects>k-<side>-first.log; with GODEBUG=gctrace=1 the
+// collector's trace) is kept. Unset: no profiler is served and none is
+// taken, so the figures are those of a plain run.
 func profileDir() string { return os.Getenv("DRIFTBACK_BENCH_PROFILE") }
 
 var pprofAddrLine = regexp.MustCompile(`msg="serving Go profiles at /debug/pprof/" addr=(\S+)`)
