@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"regexp"
 	"sort"
 )
@@ -20,7 +21,48 @@ var notAValue = regexp.MustCompile(`(?i)(ref|refs|reference|name|names|namespace
 // LooksLikeCredential reports whether a map key names a credential-looking
 // value.
 func LooksLikeCredential(key string) bool {
+	if !mayLookLikeCredential(key) {
+		return false
+	}
 	return credentialLike.MatchString(key) && !notAValue.MatchString(key)
+}
+
+// credentialAnchors holds a piece of every credentialLike alternative, in
+// lower case: an ASCII key that holds none of them, in any case, cannot
+// match it.
+var credentialAnchors = [][]byte{
+	[]byte("pass"), []byte("secret"), []byte("token"), []byte("credential"), []byte("key"),
+	[]byte("conn"), []byte("cert"), []byte("kubeconfig"), []byte("bearer"),
+}
+
+// mayLookLikeCredential is false for a key credentialLike cannot match,
+// found without the regular expression, which the transform ran on every
+// key of every captured field (half of building a status capture): most
+// keys are short ASCII names with none of the anchors. A key with a
+// non-ASCII byte (case folding reaches past ASCII: the Kelvin sign folds
+// to k) or too long for the buffer goes to the expression.
+func mayLookLikeCredential(key string) bool {
+	var buf [64]byte
+	if len(key) > len(buf) {
+		return true
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 0x80 {
+			return true
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	lower := buf[:len(key)]
+	for _, a := range credentialAnchors {
+		if bytes.Contains(lower, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // LastKey is the last map key a path names ("" for a path ending in [*]).

@@ -1,7 +1,9 @@
 package capture
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -96,4 +98,37 @@ func splitDots(p string) []string {
 		}
 	}
 	return out
+}
+
+// TestCredentialPrefilter: the prefilter never hides a key the regular
+// expression matches, over random keys made of the expression's pieces in
+// any case, separators, other words and non-ASCII letters that fold to
+// ASCII (the Kelvin sign, the long s).
+func TestCredentialPrefilter(t *testing.T) {
+	pieces := []string{"pass", "word", "wd", "phrase", "secret", "token", "credential", "private", "key", "api", "access",
+		"connection", "string", "conn", "str", "cert", "data", "kubeconfig", "bearer", "ref", "name", "ttl",
+		"_", "-", ".", " ", "K", "\u212a", "\u017f", "é", "ey", "ecret", "arn", "status", "external", "x"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	matched := 0
+	for range 200000 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(6) {
+			p := pieces[rnd.IntN(len(pieces))]
+			if rnd.IntN(3) == 0 {
+				p = strings.ToUpper(p)
+			}
+			b.WriteString(p)
+		}
+		k := b.String()
+		want := credentialLike.MatchString(k) && !notAValue.MatchString(k)
+		if got := LooksLikeCredential(k); got != want {
+			t.Fatalf("LooksLikeCredential(%q) = %v, the expressions say %v", k, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 10000 {
+		t.Fatalf("only %d of the random keys look like credentials: the test does not reach the expression", matched)
+	}
 }
