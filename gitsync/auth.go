@@ -110,6 +110,25 @@ func (a Auth) method(url string) (transport.AuthMethod, error) {
 	}
 }
 
+// httpAuth is what the push's own HTTP request (httppush.go) carries to
+// prove who driftback is, decided as go-git's transport decides for the
+// requests it sends (transport/http newSession, basicAuthFromEndpoint): the
+// method Open chose, else the user and password written in the URL; nil for
+// none.
+func httpAuth(m transport.AuthMethod, ep *transport.Endpoint) (githttp.AuthMethod, error) {
+	if m == nil {
+		if ep.User == "" {
+			return nil, nil
+		}
+		return &githttp.BasicAuth{Username: ep.User, Password: ep.Password}, nil
+	}
+	a, ok := m.(githttp.AuthMethod)
+	if !ok {
+		return nil, transport.ErrInvalidAuthMethod
+	}
+	return a, nil
+}
+
 // ParseURL reads a Git URL. Its error never quotes the URL: url.Parse's
 // does, whole, and a URL with a bad %-escape in its password would put the
 // password in every log line.

@@ -1,12 +1,10 @@
 package gitsync_test
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -126,28 +124,4 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 }
 
 // captureLogs sends slog's output to a buffer for the test's duration.
-func captureLogs(t *testing.T) *syncBuffer {
-	t.Helper()
-	b := &syncBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return b
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func captureLogs(t *testing.T) fmt.Stringer { return gitsync.CaptureLogs(t) }

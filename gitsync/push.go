@@ -80,6 +80,7 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		return permanent(err)
 	}
 	ep.CaBundle = r.caBundle
+	asked := *ep
 	c, err := client.NewClient(ep)
 	if err != nil {
 		return fail(err, "")
@@ -103,35 +104,58 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		_ = req.Capabilities.Set(capability.Sideband)
 	}
 	req.Commands = []*packp.Command{{Name: name, Old: old, New: commit}}
-	// The pack is encoded while it is sent, not built whole first: a first
-	// commit's pack is tens of MB. (go-git's HTTP transport still buffers
-	// the request once; SSH and local transports stream it.)
-	pr, pw := io.Pipe()
-	encoded := make(chan error, 1)
 	thin := len(objs) <= deltaSearchMax && len(r.written.taken) > 0 && !r.written.noThin &&
 		!ar.Capabilities.Supports(capability.Capability("no-thin"))
-	go func() {
-		var err error
-		switch window := packWindow(len(objs)); {
-		case thin:
-			err = writePack(pw, r.repo.Storer, objs, r.written.taken)
-		case window == 0:
-			err = writePack(pw, r.repo.Storer, objs, nil)
-		default:
-			enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-			_, err = enc.Encode(objs, window)
+	// send encodes the pack while it is sent, not built whole first (a
+	// first commit's pack is tens of MB), and returns the server's report
+	// and error, or the encoder's. SSH and local transports stream go-git's
+	// request; over HTTP (stream) the POST is gitsync's own (httppush.go),
+	// as go-git's HTTP transport buffers the request whole.
+	send := func(stream bool) (rs *packp.ReportStatus, encErr, err error) {
+		pr, pw := io.Pipe()
+		encoded := make(chan error, 1)
+		go func() {
+			var err error
+			switch window := packWindow(len(objs)); {
+			case thin:
+				err = writePack(pw, r.repo.Storer, objs, r.written.taken)
+			case window == 0:
+				err = writePack(pw, r.repo.Storer, objs, nil)
+			default:
+				enc := packfile.NewEncoder(pw, r.repo.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
+				_, err = enc.Encode(objs, window)
+			}
+			if err != nil {
+				err = fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
+			}
+			encoded <- err
+			pw.CloseWithError(err)
+		}()
+		req.Packfile = pr
+		if stream {
+			rs, err = r.receivePackHTTP(ctx, ep, req)
+		} else {
+			rs, err = s.ReceivePack(ctx, req)
 		}
-		if err != nil {
-			err = fmt.Errorf("push %s: encode %d objects: %w", branch, len(objs), err)
+		// A transport that stopped reading early leaves the encoder blocked.
+		_ = pr.CloseWithError(errPushEnded)
+		if encErr := <-encoded; encErr != nil && !errors.Is(encErr, errPushEnded) {
+			return nil, encErr, nil
 		}
-		encoded <- err
-		pw.CloseWithError(err)
-	}()
-	req.Packfile = pr
-	rs, err := s.ReceivePack(ctx, req)
-	// A transport that stopped reading early leaves the encoder blocked.
-	_ = pr.CloseWithError(errPushEnded)
-	if encErr := <-encoded; encErr != nil && !errors.Is(encErr, errPushEnded) {
+		return rs, nil, err
+	}
+	stream := !r.http.buffered && streamsPush(&asked, ep)
+	rs, encErr, err := send(stream)
+	var refused refusedStream
+	if stream && errors.As(err, &refused) {
+		// A server (or a proxy before it) that reads no body without a
+		// length: this push again, buffered, and every later one too.
+		r.http.buffered = true
+		slog.Warn("the Git server refused a push streamed without a length; pushing buffered from now on", "branch", branch, "err", r.scrub(err))
+		said.Reset()
+		rs, encErr, err = send(false)
+	}
+	if encErr != nil {
 		return encErr
 	}
 	if err == nil && rs != nil {

@@ -30,7 +30,9 @@ type Repo struct {
 	// caBundle holds PEM certificates trusted for https:// besides the
 	// system's (a Git server behind a private CA); nil: the system's only.
 	caBundle []byte
-	repo     *git.Repository
+	// http is how pushes go over http(s) (httppush.go).
+	http httpPush
+	repo *git.Repository
 	// Now stamps commits; tests replace it.
 	Now func() time.Time
 	// PruneAfter is how many commits a Repo builds before it drops the
