@@ -106,7 +106,12 @@ func (r *Repo) receivePackHTTP(ctx context.Context, ep *transport.Endpoint, req 
 	if err != nil {
 		return nil, plumbing.NewUnexpectedError(err)
 	}
-	defer res.Body.Close()
+	defer func() {
+		// What follows the report (little or nothing) is read so that the
+		// connection serves the next push.
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		res.Body.Close()
+	}()
 	if err := githttp.NewErr(res); err != nil {
 		if !r.http.streamed && (res.StatusCode == http.StatusLengthRequired || res.StatusCode == http.StatusBadRequest) {
 			return nil, refusedStream{err}
