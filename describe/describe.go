@@ -283,6 +283,7 @@ func classifyRest(at func(int) FileChange, from, to int, skip func(int) bool, pu
 		wg.Go(func() {
 			mine := tally{}
 			var mineOwn []ownFile
+			var known shapes
 			for {
 				start := int(next.Add(chunk)) - chunk
 				if start >= to {
@@ -297,6 +298,8 @@ func classifyRest(at func(int) FileChange, from, to int, skip func(int) bool, pu
 					switch {
 					case o.Category == "":
 						mineOwn = append(mineOwn, ownFile{i, o})
+					case needsFields(o) && len(c.Old) == 0:
+						o.What = known.addedWhat(c.New)
 					case needsFields(o):
 						o.What = patchWhat(changedPaths(c.Old, c.New))
 					default:
