@@ -52,11 +52,13 @@ test-race: tools ## The shared Git repository's methods side by side under the r
 # Each fuzz target runs for a short fixed time in `make test` (go test runs
 # one -fuzz target per package per invocation); FUZZ_TIME=10m for a real hunt.
 FUZZ_TIME ?= 10s
-fuzz: ## Fuzz the config parser, field paths, file naming and SSH signatures for FUZZ_TIME each.
+fuzz: ## Fuzz the config parser, field paths, file naming, SSH signatures, the watch decoder and commit-message shapes for FUZZ_TIME each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
 	$(GO) test -run '^$$' -fuzz '^FuzzFileNameRoundTrip$$' -fuzztime=$(FUZZ_TIME) ./overlay/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifySSH$$' -fuzztime=$(FUZZ_TIME) ./gitsync/
+	$(GO) test -run '^$$' -fuzz '^FuzzWatchJSON$$' -fuzztime=$(FUZZ_TIME) ./kube/
+	$(GO) test -run '^$$' -fuzz '^FuzzShape$$' -fuzztime=$(FUZZ_TIME) ./describe/
 
 # Argo CD's gitops-engine needs Go 1.27 and pins Kubernetes with replace lines,
 # so its proof lives in a module of its own (e2e/argocd); the go command fetches

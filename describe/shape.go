@@ -1,5 +1,7 @@
 package describe
 
+import "strings"
+
 // Why this file exists: a large cluster's first commit adds 100,000 files,
 // and past the commit body's cap each added patch is named (external name,
 // ARN, …) by its leaf paths, which meant a YAML parse per file: about a
@@ -69,7 +71,7 @@ func (s *shapes) shape(doc []byte) bool {
 		for k < len(line) && isKeyByte(line[k]) {
 			k++
 		}
-		if k == ind || k == len(line) || line[k] != ':' {
+		if k == ind || k == len(line) || line[k] != ':' || !stringKey(line[ind:k]) {
 			return false
 		}
 		val := line[k+1:]
@@ -94,6 +96,21 @@ func indexNewline(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// stringKey reports whether go-yaml reads key as the string it spells:
+// it starts with a letter and is not one of YAML 1.1's booleans or null.
+// A key read as a number or a boolean is turned back into a string by
+// describe (stringKeys), and two of them can become one ("0" and "0.0").
+func stringKey(key []byte) bool {
+	if c := key[0]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return false
+	}
+	switch strings.ToLower(string(key)) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		return false
+	}
+	return true
 }
 
 func isKeyByte(c byte) bool {

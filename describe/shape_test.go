@@ -88,3 +88,32 @@ func randomDoc(rnd *rand.Rand) string {
 	write(0, 0)
 	return b.String()
 }
+
+// FuzzShape: a document the shape accepts has the leaf paths of the same
+// document with every value replaced by a plain word (the same shape, by
+// construction), or both fail to parse: no value can change a shape's
+// structure.
+func FuzzShape(f *testing.F) {
+	for _, seed := range []string{
+		"apiVersion: v1\nkind: B\nmetadata:\n  name: a\n  annotations:\n    crossplane.io/external-name: x\n",
+		"status:\n  atProvider:\n    arn: arn:aws:s3:::b\n  n: {}\n",
+		"a: 'q'\nb: \"r\"\nc: []\n",
+		"a:\nb: yes\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var s shapes
+		if !s.shape(doc) {
+			return
+		}
+		plain := strings.ReplaceAll(string(s.buf), "=\n", " x\n")
+		var p shapes
+		if !p.shape([]byte(plain)) || string(p.buf) != string(s.buf) {
+			t.Fatalf("the plain document of %q has another shape: %q", doc, plain)
+		}
+		if got, want := sortedPaths(string(doc)), sortedPaths(plain); !slices.Equal(got, want) {
+			t.Fatalf("%q → %v\nits shape's plain document %q → %v", doc, got, plain, want)
+		}
+	})
+}
