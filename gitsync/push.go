@@ -172,6 +172,7 @@ func (r *Repo) pushPack(ctx context.Context, branch string, old, commit plumbing
 		}
 		return err
 	}
+	r.pushed(branch, commit)
 	return nil
 }
 

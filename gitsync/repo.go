@@ -125,7 +125,7 @@ func (r *Repo) fetch(ctx context.Context, branches ...string) (map[string]plumbi
 			specs = append(specs, gitconfig.RefSpec(fmt.Sprintf("+%s:refs/remotes/%s/%s", ref.Name(), remoteName, b)))
 		}
 	}
-	if len(specs) == 0 {
+	if len(specs) == 0 || r.haveTips(tips) {
 		return tips, nil
 	}
 	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: r.auth, CABundle: r.caBundle, Force: true})
@@ -133,6 +133,31 @@ func (r *Repo) fetch(ctx context.Context, branches ...string) (map[string]plumbi
 		return nil, fmt.Errorf("fetch %s from %s: %w", strings.Join(branches, ", "), redact(r.url), r.scrub(err))
 	}
 	return tips, nil
+}
+
+// haveTips reports whether the store already holds every advertised tip
+// as its remote-tracking reference: a fetch would download nothing (an
+// earlier fetch or this Repo's own push set the reference, and a prune
+// keeps what references name), but go-git's fetch would still ask the
+// server for its references again. At 50,000 objects under mutation that
+// second request was about a third of the fetch before each publish.
+func (r *Repo) haveTips(tips map[string]plumbing.Hash) bool {
+	for b, h := range tips {
+		ref, err := r.repo.Storer.Reference(plumbing.NewRemoteReferenceName(remoteName, b))
+		if err != nil || ref.Hash() != h {
+			return false
+		}
+		if r.repo.Storer.HasEncodedObject(h) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// pushed records that the server's branch now points at commit, as a fetch
+// would: the next fetch need not ask for it (haveTips).
+func (r *Repo) pushed(branch string, commit plumbing.Hash) {
+	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewRemoteReferenceName(remoteName, branch), commit))
 }
 
 // commit returns a fetched commit.
