@@ -1,6 +1,9 @@
 package describe
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Why this file exists: a large cluster's first commit adds 100,000 files,
 // and past the commit body's cap each added patch is named (external name,
@@ -55,7 +58,7 @@ func (s *shapes) shape(doc []byte) bool {
 	prevIndent, prevOpen := -1, false
 	for len(doc) > 0 {
 		line := doc
-		if nl := indexNewline(doc); nl >= 0 {
+		if nl := bytes.IndexByte(doc, '\n'); nl >= 0 {
 			line, doc = doc[:nl], doc[nl+1:]
 		} else {
 			doc = nil
@@ -89,15 +92,6 @@ func (s *shapes) shape(doc []byte) bool {
 	return true
 }
 
-func indexNewline(b []byte) int {
-	for i, c := range b {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
-}
-
 // stringKey reports whether go-yaml reads key as the string it spells:
 // it starts with a letter and is not one of YAML 1.1's booleans or null.
 // A key read as a number or a boolean is turned back into a string by
@@ -128,8 +122,8 @@ func plainValue(v []byte) bool {
 			return false
 		}
 	}
-	switch s := string(v); {
-	case s == "{}" || s == "[]":
+	switch {
+	case bytes.Equal(v, []byte("{}")) || bytes.Equal(v, []byte("[]")):
 		return true
 	case v[0] == '"' || v[0] == '\'':
 		// Quoted: closed at the end of the line, no quote inside.

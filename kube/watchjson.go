@@ -2,7 +2,6 @@ package kube
 
 import (
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -46,15 +45,7 @@ func newDynamic(cfg *rest.Config) (*dynamic.DynamicClient, error) {
 	// As dynamic.NewForConfigAndClient: every request names its path.
 	config.GroupVersion = nil
 	config.APIPath = "/if-you-see-this-search-for-the-break"
-	hc, err := rest.HTTPClientFor(config)
-	if err != nil {
-		return nil, err
-	}
-	return newDynamicForClient(config, hc)
-}
-
-func newDynamicForClient(config *rest.Config, hc *http.Client) (*dynamic.DynamicClient, error) {
-	rc, err := rest.UnversionedRESTClientForConfigAndClient(config, hc)
+	rc, err := rest.UnversionedRESTClientFor(config)
 	if err != nil {
 		return nil, err
 	}
