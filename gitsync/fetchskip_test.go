@@ -1,17 +1,11 @@
-package gitsync_test
+package gitsync
 
 import (
 	"context"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/driftback/driftback/gitsync"
 	"github.com/driftback/driftback/internal/gitserver"
 )
 
@@ -24,36 +18,24 @@ func TestPublishAfterOwnPushListsOnce(t *testing.T) {
 	srv := gitserver.New(t, gitserver.Options{})
 	_, repoDir := srv.CreateRepo(t, "fleet")
 	gitserver.Seed(t, repoDir, "main", map[string]string{"apps/x.yaml": "x"})
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var listings atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Query().Get("service") == "git-upload-pack" {
-			listings.Add(1)
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	repo, err := gitsync.Auth{}.Open(front.URL + "/fleet.git")
+	front := newFrontDoor(t, srv.URL)
+	repo, err := Auth{}.Open(front.URL + "/fleet.git")
 	if err != nil {
 		t.Fatal(err)
 	}
 	publish := func(content string) {
 		t.Helper()
-		if _, err := repo.Publish(context.Background(), gitsync.Target{Branch: "main", Dir: "d", AuthorName: "a", AuthorEmail: "a@x", Attempts: 1},
-			func(fs.FS) (gitsync.Content, error) {
-				return gitsync.Content{Files: map[string][]byte{"status/o.yaml": []byte(content)}}, nil
+		if _, err := repo.Publish(context.Background(), Target{Branch: "main", Dir: "d", AuthorName: "a", AuthorEmail: "a@x", Attempts: 1},
+			func(fs.FS) (Content, error) {
+				return Content{Files: map[string][]byte{"status/o.yaml": []byte(content)}}, nil
 			}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	publish("one")
-	listings.Store(0)
+	front.listings.Store(0)
 	publish("two")
-	if n := listings.Load(); n != 1 {
+	if n := front.listings.Load(); n != 1 {
 		t.Fatalf("a publish after this Repo's own push listed the server's references %d times, want 1", n)
 	}
 
@@ -62,9 +44,9 @@ func TestPublishAfterOwnPushListsOnce(t *testing.T) {
 	work := t.TempDir()
 	gitserver.Run(t, work, "git", "clone", "-q", repoDir, ".")
 	gitserver.Run(t, work, "sh", "-c", "echo outside > apps/y.yaml && git add -A && git -c user.name=o -c user.email=o@x commit -q -m outside && git push -q origin HEAD:main")
-	listings.Store(0)
+	front.listings.Store(0)
 	publish("three")
-	if n := listings.Load(); n != 2 {
+	if n := front.listings.Load(); n != 2 {
 		t.Fatalf("a publish after another writer's push listed the server's references %d times, want 2 (the listing and go-git's fetch)", n)
 	}
 	if got := gitserver.Run(t, repoDir, "git", "show", "main:apps/y.yaml"); strings.TrimSpace(got) != "outside" {

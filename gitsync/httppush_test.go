@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 
 // frontDoor is a proxy before a test Git server: it records each
 // receive-pack POST as it arrives and, when answer says so, answers it
-// itself, as a server or a proxy in front of one would.
+// itself, as a server or a proxy in front of one would; it counts the
+// listings of references for fetches.
 type frontDoor struct {
 	URL string
 	// answer, when set, may answer a POST instead of the server: ok false
@@ -35,6 +37,9 @@ type frontDoor struct {
 	// firstBytes, when set, is closed once the first bytes of a POST's
 	// body have reached the proxy.
 	firstBytes chan struct{}
+
+	// listings counts the GETs of the upload-pack service's references.
+	listings atomic.Int32
 
 	mu    sync.Mutex
 	posts []*http.Request
@@ -49,6 +54,9 @@ func newFrontDoor(t *testing.T, server string) *frontDoor {
 	f := &frontDoor{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Query().Get("service") == transport.UploadPackServiceName {
+			f.listings.Add(1)
+		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+transport.ReceivePackServiceName) {
 			f.mu.Lock()
 			f.posts = append(f.posts, r)
