@@ -49,10 +49,14 @@ test: controlplane gitea vet ## Unit and integration tests against a real contro
 test-race: tools ## The shared Git repository's methods side by side under the race detector.
 	CGO_ENABLED=1 $(GO) test -count=1 -race -run '^TestRepoMethodsRunSideBySide$$' ./gitsync/
 
-# Each fuzz target runs for a short fixed time in `make test` (go test runs
-# one -fuzz target per package per invocation); FUZZ_TIME=10m for a real hunt.
-FUZZ_TIME ?= 10s
-fuzz: ## Fuzz the config parser, field paths, file naming, SSH signatures, the watch decoder and commit-message shapes for FUZZ_TIME each.
+# Each fuzz target runs a fixed number of inputs in `make test` (go test runs
+# one -fuzz target per package per invocation). A count, not a duration: on
+# Go 1.26 a duration can fail a clean run with a bare "context deadline
+# exceeded" when it expires (golang/go#75804, a race in internal/fuzz's
+# coordinator fixed in Go 1.27); a count sets no deadline. For a real hunt:
+# FUZZ_TIME=2000000x, or FUZZ_TIME=10m with GOTOOLCHAIN=go1.27.3.
+FUZZ_TIME ?= 20000x
+fuzz: ## Fuzz the config parser, field paths, file naming, SSH signatures, the watch decoder and commit-message shapes, FUZZ_TIME inputs each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
 	$(GO) test -run '^$$' -fuzz '^FuzzFileNameRoundTrip$$' -fuzztime=$(FUZZ_TIME) ./overlay/
