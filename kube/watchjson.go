@@ -36,12 +36,20 @@ import (
 // extra envelope key, a kind the dynamic client decodes into a typed
 // object such as the Status of an ERROR event, a list) goes to client-go's
 // own serializer, so the result is always the one client-go gives.
-// TestWatchJSONDecodesLikeClientGo holds it to that.
+// TestWatchJSONDecodesLikeClientGo holds it to that. A LIST page is read
+// the same way (listjson.go; TestListJSONDecodesLikeClientGo): capture/live
+// lists whole objects page by page.
 
 // newDynamic is dynamic.NewForConfig with watchJSON as the serializer.
 func newDynamic(cfg *rest.Config) (*dynamic.DynamicClient, error) {
 	config := dynamic.ConfigFor(cfg)
 	config.NegotiatedSerializer = newWatchJSON(config.NegotiatedSerializer)
+	// The apiserver gzips every response past 128 KiB a client accepts
+	// gzip for, which Go's transport asks for by default: each LIST page
+	// of whole objects (capture/live lists page by page) would cost the
+	// apiserver a compression and driftback a decompression, over what is
+	// in a cluster a fast network. client-go added this option for that.
+	config.DisableCompression = true
 	// As dynamic.NewForConfigAndClient: every request names its path.
 	config.GroupVersion = nil
 	config.APIPath = "/if-you-see-this-search-for-the-break"
@@ -118,12 +126,20 @@ var typedKinds = func() map[string]bool {
 
 // objectDecoder decodes an object with no type asked for (a watch event's)
 // straight into Unstructured: the map sigs.k8s.io/json makes, as
-// Unstructured.UnmarshalJSON makes it. Everything else, and every object
-// that would not come out of client-go's serializer as that same
+// Unstructured.UnmarshalJSON makes it; and a list page asked for as an
+// UnstructuredList (decodeList, listjson.go). Everything else, and every
+// object that would not come out of client-go's serializer as that same
 // Unstructured, is client-go's.
 type objectDecoder struct{ runtime.Serializer }
 
 func (d objectDecoder) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	if l, ok := into.(*unstructured.UnstructuredList); ok && defaults == nil {
+		// A LIST page (the dynamic client's List): listjson.go.
+		if gvk, ok := decodeList(data, l); ok {
+			return l, &gvk, nil
+		}
+		return d.Serializer.Decode(data, defaults, into)
+	}
 	if into != nil || defaults != nil {
 		return d.Serializer.Decode(data, defaults, into)
 	}

@@ -48,3 +48,28 @@ func jsonValues(b []byte) bool {
 		}
 	}
 }
+
+// FuzzListJSON: for any bytes a server could send as a LIST page,
+// watchJSON's decoder returns what client-go's returns into an
+// UnstructuredList, or fails where it fails.
+func FuzzListJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"apiVersion":"v1","items":[{"metadata":{"name":"a"}}],"kind":"ConfigMapList","metadata":{"resourceVersion":"7","continue":"x"}}`,
+		`{"kind":"BucketList","apiVersion":"a/v1","items":[{"apiVersion":"a/v1","kind":"Bucket","s":"]}\"\\"}],"metadata":{}}`,
+		`{"apiVersion":"v1","Items":[],"kind":"PodList"}`,
+		`{"apiVersion":"v1","items":[],"items":[{}],"kind":"PodList"}`,
+		` { "items" : [ { } , { "n" : 1e400 } ] , "kind" : "L" , "KIND" : 5 } `,
+		`{"apiVersion":"a/b/c","items":[],"kind":"List"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	base := clientGoSerializer()
+	lean := newWatchJSON(base)
+	f.Fuzz(func(t *testing.T, page []byte) {
+		want := decodeListWith(t, base, page)
+		got := decodeListWith(t, lean, page)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("page %q\nclient-go: %+v\nwatchJSON: %+v", page, want, got)
+		}
+	})
+}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
@@ -155,14 +154,17 @@ func (w *Watcher) Reconcile(ctx context.Context) (bool, error) {
 
 func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 	k := &kindWatch{res: r, metadataOnly: capture.NeedsFor(w.rules, r.GVR.Group, r.Kind).MetadataOnly, done: make(chan struct{}), started: time.Now()}
+	tf := transform(w.rules, r)
 	// No resync and no indexers: the cache is only ever listed whole.
 	if k.metadataOnly {
 		k.informer = metadatainformer.NewFilteredMetadataInformer(w.cl.meta, r.GVR, "", 0, cache.Indexers{}, nil).Informer()
 	} else {
-		k.informer = dynamicinformer.NewFilteredDynamicInformer(w.cl.dyn, r.GVR, "", 0, cache.Indexers{}, nil).Informer()
+		// Listed page by page into captures (pagedlist.go).
+		k.informer = newPagedInformer(w.cl.dyn, r.GVR, tf)
 	}
-	// Both only fail once the informer runs, which it does not yet.
-	_ = k.informer.SetTransform(transform(w.rules, r))
+	// Both only fail once the informer runs, which it does not yet. The
+	// paged list made captures already; watch events go through it here.
+	_ = k.informer.SetTransform(tf)
 	// The reflector reports list failures here too (a CRD whose conversion
 	// webhook is down fails every list).
 	_ = k.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {

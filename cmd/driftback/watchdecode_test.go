@@ -20,10 +20,11 @@ import (
 var watchedConfigMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 
 // TestWatchDecodingOnAnAPIServer: on the real kube-apiserver, a watch-list
-// (an informer's initial sync: ADDED events, then a bookmark) and a watch
-// the server refuses come out of kube.New's dynamic client, which reads
-// watch streams with its own decoder (kube/watchjson.go), exactly as they
-// come out of client-go's.
+// (an informer's initial sync: ADDED events, then a bookmark), a watch
+// the server refuses and a paged LIST come out of kube.New's dynamic
+// client, which reads watch streams and list pages with its own decoder
+// (kube/watchjson.go, kube/listjson.go), exactly as they come out of
+// client-go's.
 func TestWatchDecodingOnAnAPIServer(t *testing.T) {
 	std, err := dynamic.NewForConfig(cp.Config)
 	if err != nil {
@@ -66,12 +67,42 @@ func TestWatchDecodingOnAnAPIServer(t *testing.T) {
 		t.Fatalf("the watch-list ended with %s, not a bookmark", last.Type)
 	}
 
+	// A paged LIST (capture/live's informers list page by page): the
+	// same pages, items of a typed list given their kind.
+	wantPages := listPages(ctx, t, std, ns)
+	gotPages := listPages(ctx, t, lean, ns)
+	if len(wantPages) != 3 || len(wantPages[0].Items) != 10 {
+		t.Fatalf("client-go listed %d pages, want 3 of up to 10", len(wantPages))
+	}
+	if !reflect.DeepEqual(gotPages, wantPages) {
+		t.Fatalf("driftback's client listed\n%v\nclient-go's\n%v", gotPages, wantPages)
+	}
+	if k := gotPages[0].Items[0].GetKind(); k != "ConfigMap" {
+		t.Fatalf("a listed ConfigMap has kind %q", k)
+	}
+
 	// A kind the server does not serve: the same error, typed.
 	missing := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "nothings"}
 	_, wantErr := std.Resource(missing).Watch(ctx, metav1.ListOptions{})
 	_, gotErr := lean.Resource(missing).Watch(ctx, metav1.ListOptions{})
 	if wantErr == nil || !apierrors.IsNotFound(gotErr) || gotErr.Error() != wantErr.Error() {
 		t.Fatalf("watch of an unserved kind: driftback's client %v, client-go's %v", gotErr, wantErr)
+	}
+}
+
+func listPages(ctx context.Context, t *testing.T, c dynamic.Interface, ns string) []*unstructured.UnstructuredList {
+	t.Helper()
+	var out []*unstructured.UnstructuredList
+	opts := metav1.ListOptions{Limit: 10}
+	for {
+		l, err := c.Resource(watchedConfigMaps).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+			return out
+		}
 	}
 }
 

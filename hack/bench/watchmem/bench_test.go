@@ -80,6 +80,9 @@ func BenchmarkWatchMemory(b *testing.B) {
 			b.ReportMetric(r.wall.Seconds(), k+"-"+side+"-s")
 		}
 		var list, inf, floor result
+		if want("rawlist") {
+			row("rawlist", runBaseline(b, watchmem, kubeconfig, "rawlist", n))
+		}
 		if want("list") {
 			list = runBaseline(b, watchmem, kubeconfig, "list", n)
 			row("list", list)

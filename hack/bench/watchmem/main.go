@@ -3,12 +3,14 @@
 // watches a resource with a client-go dynamic informer until synced — bare
 // (full objects) or with a transform that keeps only the fields driftback
 // needs (the floor a watcher holding only its captures should reach) — or
-// lists it once in pages, and then exits.
+// lists it once in pages (decoded as client-go does, or as raw bytes
+// only: the apiserver's own time), and then exits.
 //
-//	watchmem -mode informer|transform|list -kubeconfig FILE -gvr group/version/resource
+//	watchmem -mode informer|transform|list|rawlist -kubeconfig FILE -gvr group/version/resource
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -21,12 +23,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
 func main() {
-	mode := flag.String("mode", "informer", "informer (full-object dynamic informer until synced), transform (the same informer with a transform that keeps only the needed fields) or list (one paged LIST)")
+	mode := flag.String("mode", "informer", "informer (full-object dynamic informer until synced), transform (the same informer with a transform that keeps only the needed fields), list (one paged LIST) or rawlist (the same pages as bytes, not decoded, not gzipped)")
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig")
 	gvrFlag := flag.String("gvr", "", "group/version/resource")
 	flag.Parse()
@@ -82,8 +86,16 @@ func run(mode, kubeconfig, gvrFlag string) error {
 			}
 			opts.Continue = l.GetContinue()
 		}
+	case "rawlist":
+		c, err := rest.UnversionedRESTClientFor(rawConfig(cfg))
+		if err != nil {
+			return err
+		}
+		if n, err = rawList(ctx, c, gvr); err != nil {
+			return fmt.Errorf("list %s: %w", gvr, err)
+		}
 	default:
-		return fmt.Errorf("-mode %q: informer, transform or list", mode)
+		return fmt.Errorf("-mode %q: informer, transform, list or rawlist", mode)
 	}
 	// The benchmark reads these two lines.
 	fmt.Printf("objects %d\nseconds %f\n", n, time.Since(start).Seconds())
@@ -114,3 +126,42 @@ func strip(obj any) (any, error) {
 }
 
 const externalName = "crossplane.io/external-name"
+
+// rawConfig is a REST client's config for raw bytes: JSON, never gzip.
+func rawConfig(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &schema.GroupVersion{}
+	c.APIPath = "/apis"
+	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	c.AcceptContentTypes = "application/json"
+	c.DisableCompression = true
+	return c
+}
+
+// rawList reads the resource in pages of 500 as bytes, decoding nothing:
+// the apiserver's own time to serve them. Objects are counted by their
+// kind's bytes, `"kind":"Bucket"`.
+func rawList(ctx context.Context, c *rest.RESTClient, gvr schema.GroupVersionResource) (int, error) {
+	path := "/apis/" + gvr.Group + "/" + gvr.Version + "/" + gvr.Resource
+	needle := []byte(`"kind":"Bucket"`)
+	n, cont := 0, ""
+	for {
+		req := c.Get().AbsPath(path).Param("limit", "500")
+		if cont != "" {
+			req = req.Param("continue", cont)
+		}
+		b, err := req.Do(ctx).Raw()
+		if err != nil {
+			return 0, err
+		}
+		n += bytes.Count(b, needle)
+		i := bytes.Index(b, []byte(`"continue":"`))
+		if i < 0 {
+			return n, nil
+		}
+		rest := b[i+len(`"continue":"`):]
+		if cont = string(rest[:bytes.IndexByte(rest, '"')]); cont == "" {
+			return n, nil
+		}
+	}
+}

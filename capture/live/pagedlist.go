@@ -1,0 +1,148 @@
+package live
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+// listPageSize is how many objects one LIST request of a paged list asks
+// for: client-go's pager default, and the paged LIST the watch benchmark
+// compares the first commit with.
+const listPageSize = 500
+
+// pagedLister lists and watches a resource watched whole (not metadata
+// only) for its informer. Its list reads the resource in pages and turns
+// each page's objects into captures (the informer's transform) before it
+// reads the next, so it holds one page of whole objects at a time, and
+// hands the reflector captures only.
+//
+// Why not client-go's watch-list (on by default in client-go 0.37): the
+// apiserver sends it one event per object, and on the watch benchmark's
+// 50,000 objects it took longer than a paged LIST of the same objects,
+// with the decoding on driftback's side already under half of it; the
+// first commit waits for the whole list. A plain reflector list would hold
+// every page of whole objects until the last (pager.ListWithAlloc), which
+// is why watch-list became the default.
+//
+// Every list is of the most recent state (resourceVersion ""), page by
+// page at the first page's resourceVersion: at least as fresh as whatever
+// the reflector asks for. When a page's continue token has expired
+// (compaction), the error reaches the reflector, which lists again.
+type pagedLister struct {
+	res       dynamic.ResourceInterface
+	transform cache.TransformFunc
+}
+
+// newPagedInformer is dynamicinformer.NewFilteredDynamicInformer's
+// informer (all namespaces, no resync, no indexers) over a pagedLister.
+func newPagedInformer(dyn dynamic.Interface, gvr schema.GroupVersionResource, transform cache.TransformFunc) cache.SharedIndexInformer {
+	return cache.NewSharedIndexInformerWithOptions(
+		&pagedLister{res: dyn.Resource(gvr), transform: transform},
+		&unstructured.Unstructured{},
+		cache.SharedIndexInformerOptions{ObjectDescription: gvr.String()})
+}
+
+// IsWatchListSemanticsUnSupported tells the reflector to list rather than
+// use a watch-list (client-go's watchlist.DoesClientNotSupportWatchListSemantics).
+func (l *pagedLister) IsWatchListSemanticsUnSupported() bool { return true }
+
+func (l *pagedLister) List(opts metav1.ListOptions) (runtime.Object, error) {
+	return l.ListWithContext(context.Background(), opts)
+}
+
+func (l *pagedLister) Watch(opts metav1.ListOptions) (watch.Interface, error) {
+	return l.WatchWithContext(context.Background(), opts)
+}
+
+func (l *pagedLister) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+	return l.res.Watch(ctx, opts)
+}
+
+// ListWithContext lists every object, page by page, as captures. The
+// next page is asked for while this one is turned into captures: the
+// apiserver's time to serve a page and driftback's to decode and
+// transform one are about equal, and one after the other they took twice
+// as long. So at most three pages of whole objects are held at a time:
+// one being transformed, one fetched and waiting, one being read.
+func (l *pagedLister) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the fetcher when a transform fails
+	pages := make(chan pageOrErr, 1)
+	go l.fetch(ctx, opts, pages)
+	out := &capturedList{}
+	for p := range pages {
+		if p.err != nil {
+			return nil, p.err // the reflector's words: "failed to list <resource>"
+		}
+		if out.ResourceVersion == "" {
+			out.ResourceVersion = p.page.GetResourceVersion()
+		}
+		for i := range p.page.Items {
+			c, err := l.transform(&p.page.Items[i])
+			if err != nil {
+				return nil, err
+			}
+			o, ok := c.(runtime.Object)
+			if !ok {
+				return nil, fmt.Errorf("list: the transform made a %T of %s/%s", c, p.page.Items[i].GetNamespace(), p.page.Items[i].GetName())
+			}
+			out.Items = append(out.Items, o)
+		}
+	}
+	return out, nil
+}
+
+type pageOrErr struct {
+	page *unstructured.UnstructuredList
+	err  error
+}
+
+// fetch reads every page of the most recent state into pages, then
+// closes it; it ends early, after sending the error, when a page fails,
+// and quietly when ctx ends.
+func (l *pagedLister) fetch(ctx context.Context, opts metav1.ListOptions, pages chan<- pageOrErr) {
+	defer close(pages)
+	opts.ResourceVersion, opts.ResourceVersionMatch, opts.Continue = "", "", ""
+	opts.Limit = listPageSize
+	for {
+		page, err := l.res.List(ctx, opts)
+		select {
+		case pages <- pageOrErr{page, err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || page.GetContinue() == "" {
+			return
+		}
+		opts.Continue = page.GetContinue()
+	}
+}
+
+// capturedList is what pagedLister's list hands the reflector: the
+// captures of every object and the list's resourceVersion, in the shape
+// meta.ListAccessor and meta.ExtractList read.
+type capturedList struct {
+	metav1.ListMeta
+	Items []runtime.Object
+}
+
+func (l *capturedList) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject copies the list; its captures are shared, as
+// Captured.DeepCopyObject shares a capture.
+func (l *capturedList) DeepCopyObject() runtime.Object {
+	out := &capturedList{Items: make([]runtime.Object, len(l.Items))}
+	l.ListMeta.DeepCopyInto(&out.ListMeta)
+	for i, o := range l.Items {
+		out.Items[i] = o.DeepCopyObject()
+	}
+	return out
+}
