@@ -95,12 +95,19 @@ func TestListJSONTakesTheFastPath(t *testing.T) {
 		`{"apiVersion":"v1","it\u0065ms":[],"kind":"PodList"}`,
 		`{"apiVersion":"v1","items":[{"a":}],"kind":"PodList"}`,
 		`{"apiVersion":"v1","items":[],"kind":"PodList"} x`,
+		`{"apiVersion":"v1","items":[],"Items":[{"a":1}],"kind":"PodList"}`,
 		`{"apiVersion":"v1","kind":"PodList"}`,
 	} {
 		var l unstructured.UnstructuredList
 		if _, ok := decodeList([]byte(slow), &l); ok || l.Object != nil || l.Items != nil {
 			t.Errorf("%s was decoded by the fast path: %+v", slow, l)
 		}
+	}
+	// client-go decodes into a list that holds something by merging
+	// into its map: left to client-go.
+	full := unstructured.UnstructuredList{Object: map[string]any{"kept": true}}
+	if _, ok := decodeList([]byte(plain), &full); ok || len(full.Items) != 0 || len(full.Object) != 1 {
+		t.Errorf("a list that held something was decoded into by the fast path: %+v", full)
 	}
 }
 
@@ -168,6 +175,8 @@ func randomList(rnd *rand.Rand) []byte {
 		fields[0] = `"apiVersion":7`
 	case 7:
 		fields[1] = `"items":{"a":1}`
+	case 8:
+		fields = append(fields, `"Items":[{"kind":"X"}]`) // encoding/json folds case: the last wins
 	}
 	rnd.Shuffle(len(fields), func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
 	page := "{" + strings.Join(fields, []string{",", " ,\n ", ", "}[rnd.IntN(3)]) + "}"

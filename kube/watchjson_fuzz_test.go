@@ -60,6 +60,7 @@ func FuzzListJSON(f *testing.F) {
 		`{"apiVersion":"v1","items":[],"items":[{}],"kind":"PodList"}`,
 		` { "items" : [ { } , { "n" : 1e400 } ] , "kind" : "L" , "KIND" : 5 } `,
 		`{"apiVersion":"a/b/c","items":[],"kind":"List"}`,
+		`{"apiVersion":"v1","items":[{"a":1}],"Items":[],"kind":"PodList"}`,
 	} {
 		f.Add([]byte(seed))
 	}
