@@ -97,8 +97,15 @@ func (l *pagedLister) ListWithContext(ctx context.Context, opts metav1.ListOptio
 			}
 			out.Items = append(out.Items, o)
 		}
+		if p.page.GetContinue() == "" {
+			return out, nil
+		}
 	}
-	return out, nil
+	// The fetcher stopped before the last page: ctx ended (the informer
+	// stops). Never a partial list as a whole one: the reflector would
+	// replace its cache with it, and every object not yet read would look
+	// deleted to a publish.
+	return nil, fmt.Errorf("list ended before its last page: %w", context.Cause(ctx))
 }
 
 type pageOrErr struct {

@@ -22,6 +22,10 @@ type pagingServer struct {
 	// expired continue token, once.
 	failAt int
 
+	// onList, when set, is called with each page's number before it is
+	// served.
+	onList func(page int)
+
 	mu    sync.Mutex
 	asked []metav1.ListOptions
 }
@@ -42,7 +46,16 @@ type pagingResource struct {
 	srv *pagingServer
 }
 
-func (r pagingResource) List(_ context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+func (r pagingResource) List(ctx context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	r.srv.mu.Lock()
+	page := len(r.srv.asked)
+	r.srv.mu.Unlock()
+	if r.srv.onList != nil {
+		r.srv.onList(page)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // as a REST client does
+	}
 	return r.srv.list(opts)
 }
 
@@ -114,6 +127,26 @@ func TestPagedListReadsPageByPage(t *testing.T) {
 	srv.asked, srv.failAt = nil, 1
 	if _, err := l.ListWithContext(t.Context(), metav1.ListOptions{}); !apierrors.IsResourceExpired(err) {
 		t.Errorf("an expired continue token: err = %v, want it as itself", err)
+	}
+
+	// The informer stopping mid-list: an error, never the pages read so
+	// far as the whole list.
+	srv.failAt = -1
+	var cancel context.CancelFunc
+	srv.onList = func(page int) {
+		if page == 1 {
+			cancel()
+		}
+	}
+	for range 20 { // the fetcher's select picks either ready case: try both
+		srv.asked = nil
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(t.Context())
+		got, err := l.ListWithContext(ctx, metav1.ListOptions{})
+		cancel()
+		if err == nil {
+			t.Fatalf("a list cancelled after its first page: %d items and no error", len(got.(*capturedList).Items))
+		}
 	}
 }
 
