@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/pager"
 )
 
 // listPageSize is how many objects one LIST request of a paged list asks
@@ -67,71 +68,45 @@ func (l *pagedLister) WatchWithContext(ctx context.Context, opts metav1.ListOpti
 	return l.res.Watch(ctx, opts)
 }
 
-// ListWithContext lists every object, page by page, as captures. The
-// next page is asked for while this one is turned into captures: the
-// apiserver's time to serve a page and driftback's to decode and
-// transform one are about equal, and one after the other they took twice
-// as long. So at most three pages of whole objects are held at a time:
-// one being transformed, one fetched and waiting, one being read.
+// ListWithContext lists every object, page by page, as captures, with
+// client-go's pager (EachListItem): the next page is asked for while this
+// one is turned into captures (the apiserver's time to serve a page and
+// driftback's to decode and transform one are about equal; one after the
+// other they took twice as long), at most three pages of whole objects
+// held at a time (PageBufferSize 1: one being transformed, one waiting,
+// one being read). A list cut short (ctx ended, a page failed) is the
+// pager's error, never the pages read so far: the reflector would replace
+// its cache with them, and every object not yet read would look deleted.
 func (l *pagedLister) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the fetcher when a transform fails
-	pages := make(chan pageOrErr, 1)
-	go l.fetch(ctx, opts, pages)
 	out := &capturedList{}
-	for p := range pages {
-		if p.err != nil {
-			return nil, p.err // the reflector's words: "failed to list <resource>"
+	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		page, err := l.res.List(ctx, opts)
+		if err == nil && out.ResourceVersion == "" {
+			// Read after EachListItem returns, which waits for this
+			// goroutine's result.
+			out.ResourceVersion = page.GetResourceVersion()
 		}
-		if out.ResourceVersion == "" {
-			out.ResourceVersion = p.page.GetResourceVersion()
-		}
-		for i := range p.page.Items {
-			c, err := l.transform(&p.page.Items[i])
-			if err != nil {
-				return nil, err
-			}
-			o, ok := c.(runtime.Object)
-			if !ok {
-				return nil, fmt.Errorf("list: the transform made a %T of %s/%s", c, p.page.Items[i].GetNamespace(), p.page.Items[i].GetName())
-			}
-			out.Items = append(out.Items, o)
-		}
-		if p.page.GetContinue() == "" {
-			return out, nil
-		}
-	}
-	// The fetcher stopped before the last page: ctx ended (the informer
-	// stops). Never a partial list as a whole one: the reflector would
-	// replace its cache with it, and every object not yet read would look
-	// deleted to a publish.
-	return nil, fmt.Errorf("list ended before its last page: %w", context.Cause(ctx))
-}
-
-type pageOrErr struct {
-	page *unstructured.UnstructuredList
-	err  error
-}
-
-// fetch reads every page of the most recent state into pages, then
-// closes it; it ends early, after sending the error, when a page fails,
-// and quietly when ctx ends.
-func (l *pagedLister) fetch(ctx context.Context, opts metav1.ListOptions, pages chan<- pageOrErr) {
-	defer close(pages)
+		return page, err
+	})
+	p.PageBufferSize = 1
 	opts.ResourceVersion, opts.ResourceVersionMatch, opts.Continue = "", "", ""
 	opts.Limit = listPageSize
-	for {
-		page, err := l.res.List(ctx, opts)
-		select {
-		case pages <- pageOrErr{page, err}:
-		case <-ctx.Done():
-			return
+	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
+		c, err := l.transform(obj)
+		if err != nil {
+			return err
 		}
-		if err != nil || page.GetContinue() == "" {
-			return
+		o, ok := c.(runtime.Object)
+		if !ok {
+			return fmt.Errorf("list: the transform made a %T of %T", c, obj)
 		}
-		opts.Continue = page.GetContinue()
+		out.Items = append(out.Items, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err // the reflector's words: "failed to list <resource>"
 	}
+	return out, nil
 }
 
 // capturedList is what pagedLister's list hands the reflector: the
