@@ -37,11 +37,15 @@ func decodeList(data []byte, l *unstructured.UnstructuredList) (schema.GroupVers
 	if err := utiljson.Unmarshal(rest, &obj); err != nil || obj == nil {
 		return schema.GroupVersionKind{}, false
 	}
-	// client-go first reads apiVersion and kind with encoding/json
-	// (json.SimpleMetaFactory.Interpret), which folds case and fails on a
-	// value that is not a string.
+	// client-go reads items, apiVersion and kind with encoding/json
+	// (decodeToList, json.SimpleMetaFactory.Interpret), which folds case,
+	// and fails on an apiVersion or kind that is not a string. The rest
+	// holds every key but the one "items" splitList cut out.
 	for k, v := range obj {
-		if strings.EqualFold(k, "kind") || strings.EqualFold(k, "apiVersion") {
+		switch {
+		case strings.EqualFold(k, "items"):
+			return schema.GroupVersionKind{}, false
+		case strings.EqualFold(k, "kind") || strings.EqualFold(k, "apiVersion"):
 			if _, s := v.(string); (k != "kind" && k != "apiVersion") || !s && v != nil {
 				return schema.GroupVersionKind{}, false
 			}
@@ -76,8 +80,7 @@ func decodeList(data []byte, l *unstructured.UnstructuredList) (schema.GroupVers
 
 // splitList cuts a JSON object's "items" member out: rest is the object
 // without it, items each element's bytes (a part of b). It reports false
-// for anything but a JSON object of plain keys, none but "items" equal to
-// "items" when case is folded and that one once, whose items is an array
+// for anything but a JSON object of plain keys with one "items", an array
 // of JSON objects. Values other than items are only skipped here, checked
 // when rest is decoded; each item is checked when it is decoded.
 func splitList(b []byte) (rest []byte, items [][]byte, ok bool) {
@@ -106,9 +109,6 @@ func splitList(b []byte) (rest []byte, items [][]byte, ok bool) {
 		}
 		i = skipSpace(b, i+1)
 		isItems := string(key) == "items"
-		if !isItems && len(key) == len("items") && strings.EqualFold(string(key), "items") {
-			return nil, nil, false
-		}
 		var end int
 		if isItems {
 			if seen {

@@ -48,7 +48,7 @@ func newDynamic(cfg *rest.Config) (*dynamic.DynamicClient, error) {
 	// gzip for, which Go's transport asks for by default: each LIST page
 	// of whole objects (capture/live lists page by page) would cost the
 	// apiserver a compression and driftback a decompression, over what is
-	// in a cluster a fast network. client-go added this option for that.
+	// in a cluster a fast network.
 	config.DisableCompression = true
 	// As dynamic.NewForConfigAndClient: every request names its path.
 	config.GroupVersion = nil
@@ -138,7 +138,6 @@ func (d objectDecoder) Decode(data []byte, defaults *schema.GroupVersionKind, in
 		if gvk, ok := decodeList(data, l); ok {
 			return l, &gvk, nil
 		}
-		return d.Serializer.Decode(data, defaults, into)
 	}
 	if into != nil || defaults != nil {
 		return d.Serializer.Decode(data, defaults, into)
