@@ -138,7 +138,7 @@ func TestPagedListReadsPageByPage(t *testing.T) {
 			cancel()
 		}
 	}
-	for range 20 { // the fetcher's select picks either ready case: try both
+	for range 20 { // the pager's background fetch races the cancellation: try it often
 		srv.asked = nil
 		var ctx context.Context
 		ctx, cancel = context.WithCancel(t.Context())
