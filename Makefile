@@ -56,9 +56,10 @@ test-race: tools ## The shared Git repository's methods side by side under the r
 # coordinator fixed in Go 1.27); a count sets no deadline. For a real hunt:
 # FUZZ_TIME=2000000x, or FUZZ_TIME=10m with GOTOOLCHAIN=go1.27.3.
 FUZZ_TIME ?= 20000x
-fuzz: ## Fuzz the config parser, field paths, file naming, SSH signatures, the watch and list decoders and commit-message shapes, FUZZ_TIME inputs each.
+fuzz: ## Fuzz the config parser, field paths, file naming, SSH signatures, the watch cache's packed captures, the watch and list decoders and commit-message shapes, FUZZ_TIME inputs each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime=$(FUZZ_TIME) ./capture/
+	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime=$(FUZZ_TIME) ./capture/
 	$(GO) test -run '^$$' -fuzz '^FuzzFileNameRoundTrip$$' -fuzztime=$(FUZZ_TIME) ./overlay/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifySSH$$' -fuzztime=$(FUZZ_TIME) ./gitsync/
 	$(GO) test -run '^$$' -fuzz '^FuzzWatchJSON$$' -fuzztime=$(FUZZ_TIME) ./kube/

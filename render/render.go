@@ -4,6 +4,7 @@ package render
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 
@@ -69,6 +70,14 @@ func Render(caps []capture.Capture, l Layout) (Tree, error) {
 // out (and returning) the objects that cannot be rendered, so one odd
 // object does not hold back the record of all the others.
 func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
+	return RenderSorted(slices.Values(sortedCaptures(caps)), l)
+}
+
+// RenderSorted is RenderEach over captures handed one at a time in ref
+// order (capture.ObjectRef.Compare), which is an error otherwise: a caller
+// that unpacks each capture as it is reached (capture.Packed) holds no more
+// than a chunk of them unpacked at once.
+func RenderSorted(caps iter.Seq[capture.Capture], l Layout) (Tree, []Skipped, error) {
 	if l.Cluster == "" || l.ClusterUID == "" {
 		return nil, nil, fmt.Errorf("render: layout needs the cluster name and UID")
 	}
@@ -79,12 +88,19 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 	// krusty rejects one with no field set as "kustomization.yaml is empty".
 	k := kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization", Resources: []string{}}
 	k.Resources = append(k.Resources, l.Resources...)
-	sorted := sortedCaptures(caps)
 	var skipped []Skipped
-	for i, c := range sorted {
-		if i > 0 && sorted[i-1].Ref == c.Ref {
+	var prev capture.ObjectRef
+	first := true
+	for c := range caps {
+		switch {
+		case first:
+			first = false
+		case prev == c.Ref:
 			return nil, nil, fmt.Errorf("render: %s captured twice", c.Ref)
+		case prev.Compare(c.Ref) > 0:
+			return nil, nil, fmt.Errorf("render: %s handed after %s, out of ref order", c.Ref, prev)
 		}
+		prev = c.Ref
 		res, pat, err := files.object(c, l)
 		if err != nil {
 			return nil, nil, err
@@ -98,12 +114,11 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 		// Encode a chunk at a time: the objects render builds for a file
 		// (a status file's maps) are garbage once encoded, instead of all
 		// of a large cluster's at once.
-		if len(files) >= marshalChunk || i == len(sorted)-1 {
-			skipped = append(skipped, files.marshal(t)...)
-			clear(files)
-			files = files[:0]
+		if len(files) >= marshalChunk {
+			skipped = append(skipped, files.encode(t)...)
 		}
 	}
+	skipped = append(skipped, files.encode(t)...)
 	if len(skipped) > 0 {
 		// The skipped objects' files are not in t: not listed either.
 		k.Resources = slices.DeleteFunc(k.Resources, func(p string) bool { return isObjectFile(p) && t[p] == nil })
@@ -122,8 +137,17 @@ func RenderEach(caps []capture.Capture, l Layout) (Tree, []Skipped, error) {
 	return t, skipped, nil
 }
 
-// marshalChunk is how many files RenderEach encodes at a time.
+// marshalChunk is how many files RenderSorted encodes at a time.
 const marshalChunk = 4096
+
+// encode marshals the files gathered into t and empties the list for the
+// next chunk.
+func (files *fileJobs) encode(t Tree) []Skipped {
+	skipped := files.marshal(t)
+	clear(*files)
+	*files = (*files)[:0]
+	return skipped
+}
 
 // sortedCaptures returns the captures in render's order: caps itself when
 // it is in that order already (capture/live hands them sorted; a copy of

@@ -3,8 +3,10 @@ package render
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -105,6 +107,41 @@ func TestRenderRefusesDuplicatesAndMissingIdentity(t *testing.T) {
 	}
 	if _, err := Render(caps, Layout{Cluster: "x"}); err == nil {
 		t.Error("render without a cluster UID should fail")
+	}
+}
+
+// TestRenderSortedTakesRefOrder: RenderSorted renders captures handed in
+// ref order as RenderEach renders them, and refuses any other order
+// instead of rendering a partial or duplicated listing.
+func TestRenderSortedTakesRefOrder(t *testing.T) {
+	caps := sampleCaptures()
+	capture.Sort(caps)
+	want, _, err := RenderEach(caps, sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := RenderSorted(slices.Values(caps), sampleLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(got, want, bytes.Equal) {
+		t.Error("RenderSorted and RenderEach differ")
+	}
+	reversed := slices.Clone(caps)
+	slices.Reverse(reversed)
+	for _, tt := range []struct {
+		name    string
+		order   []capture.Capture
+		wantErr string
+	}{
+		{"reversed", reversed, "out of ref order"},
+		{"twice", append(slices.Clone(caps), caps[len(caps)-1]), "captured twice"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := RenderSorted(slices.Values(tt.order), sampleLayout); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one saying %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

@@ -31,7 +31,7 @@ func TestChangesNamed(t *testing.T) {
 				}
 			}
 		}
-		if _, err := w.PublishChanges(t.Context(), caps, &capture.Changes{Since: since, Snapshot: snap, Refs: refs}); err != nil {
+		if _, err := w.PublishChanges(t.Context(), capture.PackAll(caps), &capture.Changes{Since: since, Snapshot: snap, Refs: refs}); err != nil {
 			t.Fatal(err)
 		}
 	}

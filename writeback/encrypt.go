@@ -33,11 +33,13 @@ type encrypted struct {
 	out []byte
 }
 
-// encryptTree encrypts, in tree, the files of captures with EncryptKeys.
-func (w *Writer) encryptTree(parent fs.FS, dir string, tree render.Tree, caps []capture.Capture) error {
+// encryptTree encrypts, in tree, the files of captures with EncryptKeys,
+// but for those in skip (indexes into caps): their files are the branch's,
+// carried as they are.
+func (w *Writer) encryptTree(parent fs.FS, dir string, tree render.Tree, caps []*capture.Packed, skip map[int]bool) error {
 	recipients := w.cfg.Encryption.Age.Recipients
-	for _, c := range caps {
-		if len(c.EncryptKeys) == 0 {
+	for i, c := range caps {
+		if len(c.EncryptKeys) == 0 || skip[i] {
 			continue
 		}
 		key, legacy := overlay.FileName(c.Ref), overlay.LegacyFileName(c.Ref)
@@ -123,7 +125,7 @@ func samePlaintext(old []byte, doc map[string]any, ids []age.Identity) bool {
 // warnWithheld names, once per object and fields, the credential-looking
 // values capture left out because no rule encrypts them or allows them in
 // clear text.
-func (w *Writer) warnWithheld(caps []capture.Capture) {
+func (w *Writer) warnWithheld(caps []*capture.Packed) {
 	for _, c := range caps {
 		if len(c.Withheld) == 0 {
 			continue

@@ -11,11 +11,13 @@ import (
 // A capture's fingerprint says whether it changed since the last publish,
 // so only changed captures are rendered again (render is pure per object:
 // same capture and layout, same bytes). It is a keyed 64-bit hash (a seed
-// drawn at start, unknown to whoever writes the cluster's objects) walked
-// over the decoded values, with no encoding and no allocation: a map is the
-// sum of its entries' hashes, so key order does not matter. Two different
-// captures share a fingerprint with probability 2⁻⁶⁴; a value of a type
-// the walk does not know is hashed through its printed form.
+// drawn at start, unknown to whoever writes the cluster's objects) of the
+// packed capture's bytes (capture.Packed: map keys sorted, so key order
+// does not matter), with no unpacking and no allocation; for a capture
+// kept unpacked, walked over the values: a map is the sum of its entries'
+// hashes. Two different captures share a fingerprint with probability
+// 2⁻⁶⁴; a value of a type the walk does not know is hashed through its
+// printed form.
 var (
 	fpSeed  = maphash.MakeSeed()
 	fpOther = maphash.MakeSeed()
@@ -31,11 +33,12 @@ const (
 	tagMap
 	tagList
 	tagOther
+	tagEncoded
 )
 
 func mix(a, b uint64) uint64 { return maphash.Comparable(fpSeed, [2]uint64{a, b}) }
 
-func fingerprint(c *capture.Capture) uint64 {
+func fingerprint(c *capture.Packed) uint64 {
 	r := c.Ref
 	var id maphash.Hash
 	id.SetSeed(fpSeed)
@@ -44,10 +47,17 @@ func fingerprint(c *capture.Capture) uint64 {
 		id.WriteByte(0)
 	}
 	h := mix(tagString, id.Sum64())
-	h = mix(h, hashValue(c.Object))
-	h = mix(h, hashValue(c.Applied))
-	h = mix(h, hashValue(c.Whole))
-	h = mix(h, hashValue(c.Status))
+	if b, ok := c.Encoded(); ok {
+		// The packed maps' bytes (keys sorted: equal maps, equal bytes).
+		h = mix(h, mix(tagEncoded, maphash.Bytes(fpSeed, b)))
+	} else {
+		// A capture holding a type the packing does not know: its maps.
+		u := c.Unpack()
+		h = mix(h, hashValue(u.Object))
+		h = mix(h, hashValue(u.Applied))
+		h = mix(h, hashValue(u.Whole))
+		h = mix(h, hashValue(u.Status))
+	}
 	for _, k := range c.EncryptKeys {
 		h = mix(h, maphash.String(fpSeed, k))
 	}

@@ -18,7 +18,7 @@ func TestFingerprint(t *testing.T) {
 		}
 	}
 	ref := base()
-	want := fingerprint(&ref)
+	want := fingerprint(capture.Pack(ref))
 	for _, tc := range []struct {
 		name  string
 		edit  func(c *capture.Capture)
@@ -49,7 +49,7 @@ func TestFingerprint(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base()
 			tc.edit(&c)
-			if got := fingerprint(&c); (got != want) != tc.moves {
+			if got := fingerprint(capture.Pack(c)); (got != want) != tc.moves {
 				t.Errorf("fingerprint moved %v, want %v", got != want, tc.moves)
 			}
 		})
@@ -57,7 +57,7 @@ func TestFingerprint(t *testing.T) {
 	// The empty-list-to-null case compares against a capture with [].
 	a, b := base(), base()
 	a.Status["l"], b.Status["l"] = []any{}, []any(nil)
-	if fingerprint(&a) == fingerprint(&b) {
+	if fingerprint(capture.Pack(a)) == fingerprint(capture.Pack(b)) {
 		t.Error("[] and null share a fingerprint")
 	}
 }

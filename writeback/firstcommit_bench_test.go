@@ -13,12 +13,12 @@ import (
 // The watch benchmark (hack/bench/watchmem) times it inside a whole start;
 // this one profiles it alone.
 func BenchmarkPublishFirstCommit(b *testing.B) {
-	caps := bucketCaps(50000)
+	packed := capture.PackAll(bucketCaps(50000))
 	for b.Loop() {
 		b.StopTimer()
 		g := newGitBench(b, 500)
 		b.StartTimer()
-		res, err := g.w.PublishChanges(b.Context(), caps, &capture.Changes{Snapshot: 1})
+		res, err := g.w.PublishChanges(b.Context(), packed, &capture.Changes{Snapshot: 1})
 		if err != nil || res.Commit.IsZero() {
 			b.Fatalf("publish: %v (commit %q)", err, res.Commit)
 		}

@@ -43,12 +43,13 @@ func BenchmarkIncRecord(b *testing.B) {
 	if err != nil || len(skipped) > 0 {
 		b.Fatal(err, skipped)
 	}
+	packed := capture.PackAll(caps)
 	parent := hashedFS{fstest.MapFS{}}
 	b.ReportAllocs()
 	var held float64
 	for b.Loop() {
 		before := heapstat.Live()
-		st := newIncState(parent, layoutKey(layout, "base"), nil, caps, tree, true)
+		st := newIncState(parent, layoutKey(layout, "base"), nil, packed, tree, true)
 		held = max(held, heapstat.Live()-before)
 		if st == nil || len(st.order) != n {
 			b.Fatal("no record")

@@ -158,7 +158,7 @@ func unversioned(r capture.ObjectRef) capture.ObjectRef {
 // build on it: the tree is exactly the captures' render (eligible: nothing
 // carried or left out), the layout is keyed, the parent names its
 // directory, no capture is encrypted and no two share a file.
-func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []capture.Capture, tree render.Tree, eligible bool) *incState {
+func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []*capture.Packed, tree render.Tree, eligible bool) *incState {
 	if !eligible || key == "" {
 		return nil
 	}
@@ -167,8 +167,7 @@ func newIncState(parent fs.FS, key string, base *render.BaseIndex, caps []captur
 	}
 	st := &incState{layout: key, order: make([]*objRec, len(caps)), targets: map[string]int{}}
 	var p []byte
-	for i := range caps {
-		c := &caps[i]
+	for i, c := range caps {
 		if len(c.EncryptKeys) > 0 {
 			return nil
 		}
@@ -326,7 +325,7 @@ type incDelta struct {
 
 // prepareIncremental is prepare's incremental path; ok is false when it
 // does not apply (the full path then runs).
-func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry map[string]bool, layout render.Layout, key string) (c gitsync.Content, done func(gitsync.Result), ok bool, err error) {
+func (w *Writer) prepareIncremental(parent fs.FS, caps []*capture.Packed, carry map[string]bool, layout render.Layout, key string) (c gitsync.Content, done func(gitsync.Result), ok bool, err error) {
 	dir := w.cfg.Git.Path
 	st := w.inc
 	if st == nil || key == "" || key != st.layout || len(carry) > 0 {
@@ -361,8 +360,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	var added map[capture.ObjectRef]bool
 	order := make([]*objRec, len(caps)) // the new order; changed ones filled in below
 	next, seen := 0, 0                  // next: where in st.order the walk is
-	for i := range caps {
-		cp := &caps[i]
+	for i, cp := range caps {
 		if len(cp.EncryptKeys) > 0 {
 			return c, nil, false, nil
 		}
@@ -417,7 +415,7 @@ func (w *Writer) prepareIncremental(parent fs.FS, caps []capture.Capture, carry 
 	var gone []string
 	for _, ch := range changed {
 		cp := caps[ch.i]
-		obj, err := render.RenderObject(cp, layout)
+		obj, err := render.RenderObject(cp.Unpack(), layout)
 		if err != nil {
 			return c, nil, false, nil // the full path leaves it out and says why
 		}

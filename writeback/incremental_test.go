@@ -240,7 +240,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				}
 				snap++
 				changes := &capture.Changes{Since: published, Snapshot: snap, Refs: changedRefs(last, caps, r)}
-				_, errI := wi.PublishChanges(t.Context(), caps, changes)
+				_, errI := wi.PublishChanges(t.Context(), capture.PackAll(caps), changes)
 				if errI == nil {
 					last, published = m.captures(), snap
 				}

@@ -29,7 +29,7 @@ type renderFunc func(skip map[int]bool) (render.Tree, []render.Skipped, error)
 // changed). verify is render.Verify over the parent. When even the tree
 // with every changed object left out does not build, the fault is not in
 // the captures (the base changed): the original error is returned.
-func buildIsolated(caps []capture.Capture, changed []int, renderSkipping renderFunc, verify func(render.Tree) error) (render.Tree, []render.Skipped, error) {
+func buildIsolated(caps []*capture.Packed, changed []int, renderSkipping renderFunc, verify func(render.Tree) error) (render.Tree, []render.Skipped, error) {
 	tree, skipped, err := renderSkipping(nil)
 	if err != nil {
 		return nil, nil, err
@@ -91,7 +91,7 @@ func buildIsolated(caps []capture.Capture, changed []int, renderSkipping renderF
 // changedObjects lists the captures whose rendered files differ from (or
 // are missing in) the parent's overlay: only those can have broken a build
 // the parent passed.
-func changedObjects(parent fs.FS, dir string, caps []capture.Capture, tree render.Tree) []int {
+func changedObjects(parent fs.FS, dir string, caps []*capture.Packed, tree render.Tree) []int {
 	var out []int
 	for i, c := range caps {
 		key := overlay.FileName(c.Ref)

@@ -97,7 +97,7 @@ func testOneBadObject(t *testing.T, recorded string) {
 	repo := &fakeRepo{branch: parent}
 	m := writeback.NewMetrics()
 	w := writeback.New(cfg, repo, "uid-a", writeback.Options{MaxDeleteShare: 0.2})
-	if ok, err := w.Unattended(t.Context(), caps, nil, nil, time.Now(), m); err != nil || !ok {
+	if ok, err := w.Unattended(t.Context(), capture.PackAll(caps), nil, nil, time.Now(), m); err != nil || !ok {
 		t.Fatalf("publish: %v, %v; want the other objects committed", ok, err)
 	}
 	if w.Skipped() != 2 {

@@ -72,7 +72,7 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 // reports whether a commit was pushed. changes are those since the
 // snapshot before (PublishChanges; nil: unknown); oldestChange is when the
 // oldest change these captures carry was seen.
-func (w *Writer) Unattended(ctx context.Context, caps []capture.Capture, changes *capture.Changes, carryKinds []string, oldestChange time.Time, m *Metrics) (bool, error) {
+func (w *Writer) Unattended(ctx context.Context, caps []*capture.Packed, changes *capture.Changes, carryKinds []string, oldestChange time.Time, m *Metrics) (bool, error) {
 	branch := w.cfg.Git.Branch
 	res, err := w.PublishChanges(ctx, caps, changes, carryKinds...)
 	if reason, ok := RefusalReason(err); ok {

@@ -121,13 +121,17 @@ func New(cfg *config.Config, repo Repo, uid string, opts Options) *Writer {
 // carryKinds are kinds (overlay.KindDir) that could not be listed: the files
 // the branch records for them are carried over unchanged.
 func (w *Writer) Publish(ctx context.Context, caps []capture.Capture, carryKinds ...string) (gitsync.Result, error) {
-	return w.PublishChanges(ctx, caps, nil, carryKinds...)
+	return w.PublishChanges(ctx, capture.PackAll(caps), nil, carryKinds...)
 }
 
-// PublishChanges is Publish told which captures changed since the
-// snapshot before (capture.Changes; nil: unknown): when the writer's
-// record is of that snapshot, the incremental path compares only those.
-func (w *Writer) PublishChanges(ctx context.Context, caps []capture.Capture, changes *capture.Changes, carryKinds ...string) (gitsync.Result, error) {
+// PublishChanges is Publish of packed captures (a watch cache's snapshot)
+// told which changed since the snapshot before (capture.Changes; nil:
+// unknown): when the writer's record is of that snapshot, the incremental
+// path compares only those. A capture is unpacked only to be rendered.
+func (w *Writer) PublishChanges(ctx context.Context, caps []*capture.Packed, changes *capture.Changes, carryKinds ...string) (gitsync.Result, error) {
+	// In ref order, the order render writes and the record keeps: every
+	// index below is into this slice.
+	caps = capture.SortedPacked(caps)
 	w.changes = changes
 	defer func() { w.changes = nil }()
 	target := Target(w.cfg)
@@ -173,7 +177,7 @@ func (w *Writer) PublishChanges(ctx context.Context, caps []capture.Capture, cha
 // takes the incremental path when the parent's directory is the one this
 // writer last wrote (incremental.go), the full path otherwise; done, when
 // set, records what was written once it is pushed.
-func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]bool) (c gitsync.Content, done func(gitsync.Result), err error) {
+func (w *Writer) prepare(parent fs.FS, caps []*capture.Packed, carry map[string]bool) (c gitsync.Content, done func(gitsync.Result), err error) {
 	cfg, dir := w.cfg, w.cfg.Git.Path
 	if err := CheckIdentity(parent, dir, w.uid, w.opts.Adopt); err != nil {
 		return gitsync.Content{}, nil, &refusal{RefusedIdentity, err}
@@ -199,22 +203,26 @@ func (w *Writer) prepare(parent fs.FS, caps []capture.Capture, carry map[string]
 // prepareFull renders every capture, carries and encrypts, runs the guards
 // over the whole tree and verifies it with krusty: the reference the
 // incremental path must always agree with.
-func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[string]bool, layout render.Layout, key string) (gitsync.Content, func(gitsync.Result), error) {
+func (w *Writer) prepareFull(parent fs.FS, caps []*capture.Packed, carry map[string]bool, layout render.Layout, key string) (gitsync.Content, func(gitsync.Result), error) {
 	dir := w.cfg.Git.Path
 	renderSkipping := func(skip map[int]bool) (render.Tree, []render.Skipped, error) {
-		kept := caps
 		var left []capture.ObjectRef
-		if len(skip) > 0 {
-			kept = make([]capture.Capture, 0, len(caps))
-			for i, c := range caps {
-				if skip[i] {
-					left = append(left, c.Ref)
-					continue
-				}
-				kept = append(kept, c)
+		for i, c := range caps {
+			if skip[i] {
+				left = append(left, c.Ref)
 			}
 		}
-		tree, skipped, err := render.RenderEach(kept, layout)
+		// Each capture is unpacked as render reaches it and dropped once
+		// its files are encoded: the unpacked maps of every capture at
+		// once were most of the first commit's memory.
+		kept := func(yield func(capture.Capture) bool) {
+			for i, c := range caps {
+				if !skip[i] && !yield(c.Unpack()) {
+					return
+				}
+			}
+		}
+		tree, skipped, err := render.RenderSorted(kept, layout)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -227,7 +235,7 @@ func (w *Writer) prepareFull(parent fs.FS, caps []capture.Capture, carry map[str
 		if err := carryRecorded(parent, dir, tree, carry); err != nil {
 			return nil, nil, err
 		}
-		if err := w.encryptTree(parent, dir, tree, kept); err != nil {
+		if err := w.encryptTree(parent, dir, tree, caps, skip); err != nil {
 			return nil, nil, err
 		}
 		return tree, skipped, nil

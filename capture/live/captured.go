@@ -24,9 +24,11 @@ import (
 // more than many captures.
 type Captured struct {
 	name, namespace, resourceVersion string
-	// Capture is nil when the rules keep nothing of the object (no rule
-	// matches, a controller-owned child, nothing at the selected paths).
-	Capture *capture.Capture
+	// Packed is the object's capture in the cache's compact form
+	// (capture.Packed); nil when the rules keep nothing of the object (no
+	// rule matches, a controller-owned child, nothing at the selected
+	// paths).
+	Packed *capture.Packed
 	// orderGen and orderPos are where the last snapshot placed it
 	// (order.go); written and read only by Snapshot, under the Watcher's
 	// mu, while the informer reads the other fields.
@@ -38,7 +40,7 @@ type Captured struct {
 func (c *Captured) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 
 // DeepCopyObject copies the key; the capture is shared because nothing
-// mutates a capture after Build.
+// changes a packed capture.
 func (c *Captured) DeepCopyObject() runtime.Object {
 	out := *c
 	return &out
@@ -76,7 +78,7 @@ func transform(rules []capture.Rule, res Resource) cache.TransformFunc {
 func newCaptured(rules []capture.Rule, u *unstructured.Unstructured) *Captured {
 	c := &Captured{name: u.GetName(), namespace: u.GetNamespace(), resourceVersion: u.GetResourceVersion()}
 	if cp, ok := capture.Build(rules, u); ok {
-		c.Capture = &cp
+		c.Packed = capture.Pack(cp)
 	}
 	return c
 }

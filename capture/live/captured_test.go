@@ -61,24 +61,25 @@ func TestTransformKeepsOnlyTheCapture(t *testing.T) {
 			if c.GetName() != tt.wantName || c.GetResourceVersion() == "" {
 				t.Errorf("key = %s rv %q", c.GetName(), c.GetResourceVersion())
 			}
-			if (c.Capture == nil) != tt.wantNil {
-				t.Fatalf("capture = %+v, want nil: %v", c.Capture, tt.wantNil)
+			if (c.Packed == nil) != tt.wantNil {
+				t.Fatalf("capture = %+v, want nil: %v", c.Packed, tt.wantNil)
 			}
-			if c.Capture == nil {
+			if c.Packed == nil {
 				return
 			}
-			if c.Capture.Ref.Kind != "Bucket" || c.Capture.Ref.Group != "s3.aws.upbound.io" {
-				t.Errorf("ref = %+v", c.Capture.Ref)
+			cp := c.Packed.Unpack()
+			if cp.Ref.Kind != "Bucket" || cp.Ref.Group != "s3.aws.upbound.io" {
+				t.Errorf("ref = %+v", cp.Ref)
 			}
-			md := c.Capture.Object["metadata"].(map[string]any)
+			md := cp.Object["metadata"].(map[string]any)
 			if ann := md["annotations"].(map[string]any); len(ann) != 1 || ann["crossplane.io/external-name"] != tt.wantName+"-ext" {
 				t.Errorf("annotations = %v, want the external name only", ann)
 			}
-			if (c.Capture.Status != nil) != tt.wantStatus {
-				t.Errorf("status = %v", c.Capture.Status)
+			if (cp.Status != nil) != tt.wantStatus {
+				t.Errorf("status = %v", cp.Status)
 			}
-			if ap, _ := c.Capture.Status["atProvider"].(map[string]any); ap["lastSeen"] != nil {
-				t.Errorf("an excluded field was kept: %v", c.Capture.Status)
+			if ap, _ := cp.Status["atProvider"].(map[string]any); ap["lastSeen"] != nil {
+				t.Errorf("an excluded field was kept: %v", cp.Status)
 			}
 			again, err := tf(c)
 			if err != nil || again != c {

@@ -29,7 +29,7 @@ func newChangeLog() *changeLog {
 	return &changeLog{refs: map[capture.ObjectRef]bool{}, all: true}
 }
 
-func (l *changeLog) add(c *capture.Capture) {
+func (l *changeLog) add(c *capture.Packed) {
 	if c == nil {
 		return
 	}

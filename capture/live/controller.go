@@ -23,7 +23,7 @@ import (
 // unlisted are the watched resources that could not be listed in full: caps
 // lack their objects, and the publisher must keep what it recorded of them
 // as it is, never read their absence as deletions.
-type PublishFunc func(ctx context.Context, caps []capture.Capture, unlisted []Unlisted) error
+type PublishFunc func(ctx context.Context, caps []*capture.Packed, unlisted []Unlisted) error
 
 // ControllerOptions tune a Controller.
 type ControllerOptions struct {

@@ -108,8 +108,8 @@ func TestClusterOverFakes(t *testing.T) {
 func TestControllerPublishesChangesOverFakes(t *testing.T) {
 	f := newFixture(t, bucket("logs", "logs-5e1f"))
 	var mu sync.Mutex
-	var published [][]capture.Capture
-	publish := func(_ context.Context, caps []capture.Capture, _ []Unlisted) error {
+	var published [][]*capture.Packed
+	publish := func(_ context.Context, caps []*capture.Packed, _ []Unlisted) error {
 		mu.Lock()
 		defer mu.Unlock()
 		published = append(published, caps)
@@ -117,12 +117,12 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 	}
 	ctl := f.cl.NewController(crossplaneRules(t), publish, ControllerOptions{Debounce: 10 * time.Millisecond, Rediscover: time.Hour})
 	runController(t, ctl)
-	waitPublished := func(what string, ok func([]capture.Capture) bool) {
+	waitPublished := func(what string, ok func([]*capture.Packed) bool) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			mu.Lock()
-			var last []capture.Capture
+			var last []*capture.Packed
 			if len(published) > 0 {
 				last = published[len(published)-1]
 			}
@@ -134,14 +134,14 @@ func TestControllerPublishesChangesOverFakes(t *testing.T) {
 		}
 		t.Fatalf("not published: %s (last publishes %v)", what, published)
 	}
-	waitPublished("the first bucket", func(c []capture.Capture) bool { return len(c) == 1 && c[0].Ref.Name == "logs" })
+	waitPublished("the first bucket", func(c []*capture.Packed) bool { return len(c) == 1 && c[0].Ref.Name == "logs" })
 	if !ctl.Ready() {
 		t.Error("not ready after the first publish")
 	}
 	if _, err := f.dyn.Resource(bucketGVR).Create(t.Context(), bucket("assets", "assets-77"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPublished("the second bucket", func(c []capture.Capture) bool { return len(c) == 2 })
+	waitPublished("the second bucket", func(c []*capture.Packed) bool { return len(c) == 2 })
 }
 
 // TestInitialListIsNoChange: the objects of a resource's initial list are
@@ -185,7 +185,7 @@ func TestControllerComparesAllPeriodically(t *testing.T) {
 	var ctl *Controller
 	var mu sync.Mutex
 	all := 0
-	publish := func(context.Context, []capture.Capture, []Unlisted) error {
+	publish := func(context.Context, []*capture.Packed, []Unlisted) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if ch := ctl.Changes(); ch == nil || ch.Since == 0 {

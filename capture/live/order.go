@@ -27,7 +27,7 @@ type refOrder struct {
 
 type objectKey struct{ namespace, name string }
 
-func keyOf(c *capture.Capture) objectKey { return objectKey{c.Ref.Namespace, c.Ref.Name} }
+func keyOf(c *capture.Packed) objectKey { return objectKey{c.Ref.Namespace, c.Ref.Name} }
 
 // orderGens numbers the orders learned, across every resource, so a stamp
 // from one order never passes for another's.
@@ -39,25 +39,25 @@ var orderGens atomic.Uint64
 // remembered positions order them; otherwise they are sorted and the
 // positions learned again. Either way the result is what a sort gives.
 // Calls must not run side by side (the Watcher's mu).
-func (o *refOrder) sorted(objs []any) []*capture.Capture {
-	all := make([]*capture.Capture, 0, len(objs))
-	var placed []*capture.Capture
+func (o *refOrder) sorted(objs []any) []*capture.Packed {
+	all := make([]*capture.Packed, 0, len(objs))
+	var placed []*capture.Packed
 	hit := o.pos != nil
 	if hit {
-		placed = make([]*capture.Capture, len(o.pos))
+		placed = make([]*capture.Packed, len(o.pos))
 	}
 	for _, obj := range objs {
 		c := capturedOf(obj)
-		if c == nil || c.Capture == nil {
+		if c == nil || c.Packed == nil {
 			continue
 		}
-		all = append(all, c.Capture)
+		all = append(all, c.Packed)
 		if !hit {
 			continue
 		}
 		i, ok := c.orderPos, c.orderGen == o.gen
 		if !ok {
-			if i, ok = o.pos[keyOf(c.Capture)]; ok {
+			if i, ok = o.pos[keyOf(c.Packed)]; ok {
 				c.orderGen, c.orderPos = o.gen, i
 			}
 		}
@@ -67,12 +67,12 @@ func (o *refOrder) sorted(objs []any) []*capture.Capture {
 			hit = false
 			continue
 		}
-		placed[i] = c.Capture
+		placed[i] = c.Packed
 	}
 	if hit && len(all) == len(placed) {
 		return placed
 	}
-	slices.SortFunc(all, func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) })
+	slices.SortFunc(all, func(a, b *capture.Packed) int { return a.Ref.Compare(b.Ref) })
 	o.gen = orderGens.Add(1)
 	o.pos = make(map[objectKey]int32, len(all))
 	for i, c := range all {
@@ -85,15 +85,15 @@ func (o *refOrder) sorted(objs []any) []*capture.Capture {
 // slice of n in order: the runs ordered by their first ref (their group and
 // kind), and sorted whole only when two runs interleave (two resources of
 // one group and kind, at two versions).
-func joinRuns(runs [][]*capture.Capture, n int) []*capture.Capture {
-	slices.SortFunc(runs, func(a, b []*capture.Capture) int { return a[0].Ref.Compare(b[0].Ref) })
-	out := make([]*capture.Capture, 0, n)
+func joinRuns(runs [][]*capture.Packed, n int) []*capture.Packed {
+	slices.SortFunc(runs, func(a, b []*capture.Packed) int { return a[0].Ref.Compare(b[0].Ref) })
+	out := make([]*capture.Packed, 0, n)
 	for _, run := range runs {
 		out = append(out, run...)
 	}
 	for i := 1; i < len(runs); i++ {
 		if runs[i-1][len(runs[i-1])-1].Ref.Compare(runs[i][0].Ref) > 0 {
-			slices.SortFunc(out, func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) })
+			slices.SortFunc(out, func(a, b *capture.Packed) int { return a.Ref.Compare(b.Ref) })
 			break
 		}
 	}

@@ -16,23 +16,23 @@ import (
 func captured(ns, name string, empty bool, value int) *Captured {
 	c := &Captured{name: name, namespace: ns, resourceVersion: fmt.Sprint(value)}
 	if !empty {
-		c.Capture = &capture.Capture{
+		c.Packed = capture.Pack(capture.Capture{
 			Ref:    capture.ObjectRef{Group: "s3.aws.upbound.io", Version: "v1beta1", Kind: "Bucket", Namespace: ns, Name: name},
-			Status: map[string]any{"value": value},
-		}
+			Status: map[string]any{"value": int64(value)},
+		})
 	}
 	return c
 }
 
 // sortedBySort is the reference: the captures of the store sorted.
-func sortedBySort(objs []any) []*capture.Capture {
-	var out []*capture.Capture
+func sortedBySort(objs []any) []*capture.Packed {
+	var out []*capture.Packed
 	for _, o := range objs {
-		if c := capturedOf(o); c != nil && c.Capture != nil {
-			out = append(out, c.Capture)
+		if c := capturedOf(o); c != nil && c.Packed != nil {
+			out = append(out, c.Packed)
 		}
 	}
-	slices.SortFunc(out, func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) })
+	slices.SortFunc(out, func(a, b *capture.Packed) int { return a.Ref.Compare(b.Ref) })
 	return out
 }
 
@@ -76,7 +76,7 @@ func TestRefOrderSortsLikeASort(t *testing.T) {
 		case op == 8: // the rules keep nothing of it now, or something again
 			if objs := store.List(); len(objs) > 0 {
 				c := objs[rng.IntN(len(objs))].(*Captured)
-				_ = store.Update(captured(c.namespace, c.name, c.Capture != nil, step))
+				_ = store.Update(captured(c.namespace, c.name, c.Packed != nil, step))
 			}
 		default: // nothing changed
 		}
@@ -97,7 +97,7 @@ func TestRefOrderSortsLikeASort(t *testing.T) {
 	}
 }
 
-func refs(cs []*capture.Capture) []string {
+func refs(cs []*capture.Packed) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.Ref.Namespace + "/" + c.Ref.Name
@@ -106,27 +106,27 @@ func refs(cs []*capture.Capture) []string {
 }
 
 func TestJoinRuns(t *testing.T) {
-	ref := func(group, kind, name string) *capture.Capture {
-		return &capture.Capture{Ref: capture.ObjectRef{Group: group, Kind: kind, Name: name}}
+	ref := func(group, kind, name string) *capture.Packed {
+		return capture.Pack(capture.Capture{Ref: capture.ObjectRef{Group: group, Kind: kind, Name: name}})
 	}
 	for _, tc := range []struct {
 		name string
-		runs [][]*capture.Capture
+		runs [][]*capture.Packed
 	}{
-		{"one resource", [][]*capture.Capture{{ref("g", "A", "a"), ref("g", "A", "b")}}},
-		{"kinds in any order", [][]*capture.Capture{
+		{"one resource", [][]*capture.Packed{{ref("g", "A", "a"), ref("g", "A", "b")}}},
+		{"kinds in any order", [][]*capture.Packed{
 			{ref("z", "Z", "a")}, {ref("g", "B", "a"), ref("g", "B", "c")}, {ref("", "ConfigMap", "x")}, {ref("g", "A", "q")},
 		}},
-		{"one kind at two versions interleaves", [][]*capture.Capture{
+		{"one kind at two versions interleaves", [][]*capture.Packed{
 			{ref("g", "A", "b"), ref("g", "A", "d")}, {ref("g", "A", "a"), ref("g", "A", "c")}, {ref("g", "B", "a")},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var want []*capture.Capture
+			var want []*capture.Packed
 			for _, r := range tc.runs {
 				want = append(want, r...)
 			}
-			slices.SortFunc(want, func(a, b *capture.Capture) int { return a.Ref.Compare(b.Ref) })
+			slices.SortFunc(want, func(a, b *capture.Packed) int { return a.Ref.Compare(b.Ref) })
 			if got := joinRuns(tc.runs, len(want)); !slices.Equal(got, want) {
 				t.Fatalf("joinRuns = %v, want %v", refs(got), refs(want))
 			}
@@ -144,7 +144,7 @@ func BenchmarkSnapshotOrder(b *testing.B) {
 	for _, replaced := range []int{0, 200} {
 		for _, bc := range []struct {
 			name  string
-			order func([]any) []*capture.Capture
+			order func([]any) []*capture.Packed
 		}{
 			{"sort", sortedBySort},
 			{"remembered", new(refOrder).sorted},

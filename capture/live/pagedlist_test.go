@@ -110,7 +110,7 @@ func TestPagedListReadsPageByPage(t *testing.T) {
 	}
 	for i, o := range got.Items {
 		c, ok := o.(*Captured)
-		if !ok || c.Capture == nil || c.GetName() != srv.objs[i].GetName() {
+		if !ok || c.Packed == nil || c.GetName() != srv.objs[i].GetName() {
 			t.Fatalf("item %d = %#v, want the capture of %s", i, o, srv.objs[i].GetName())
 		}
 	}

@@ -181,8 +181,8 @@ func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 			if isInInitialList {
 				return
 			}
-			if c := capturedOf(obj); c != nil && c.Capture != nil {
-				w.changes.add(c.Capture)
+			if c := capturedOf(obj); c != nil && c.Packed != nil {
+				w.changes.add(c.Packed)
 				w.onChange()
 			}
 		},
@@ -191,11 +191,11 @@ func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 			switch {
 			case o == nil || n == nil:
 				w.changes.addAll()
-			case capture.Equal(o.Capture, n.Capture):
+			case capture.PackedEqual(o.Packed, n.Packed):
 				return
 			default:
-				w.changes.add(o.Capture)
-				w.changes.add(n.Capture)
+				w.changes.add(o.Packed)
+				w.changes.add(n.Packed)
 			}
 			w.onChange()
 		},
@@ -204,10 +204,10 @@ func (w *Watcher) start(ctx context.Context, r Resource) *kindWatch {
 			switch {
 			case c == nil:
 				w.changes.addAll()
-			case c.Capture == nil:
+			case c.Packed == nil:
 				return
 			default:
-				w.changes.add(c.Capture)
+				w.changes.add(c.Packed)
 			}
 			w.onChange()
 		},
@@ -263,10 +263,15 @@ func (w *Watcher) WaitForSync(ctx context.Context) error {
 	return nil
 }
 
-// Captures returns every capture of every watched resource, sorted by ref.
+// Captures returns every capture of every watched resource, sorted by ref
+// and unpacked (for inspection: a publish takes Snapshot's packed ones).
 func (w *Watcher) Captures() []capture.Capture {
 	caps, _ := w.Snapshot()
-	return caps
+	out := make([]capture.Capture, len(caps))
+	for i, p := range caps {
+		out[i] = p.Unpack()
+	}
+	return out
 }
 
 // Unlisted is a watched resource not listed in full.
@@ -282,11 +287,13 @@ type Unlisted struct {
 // Snapshot returns the captures of every resource listed in full, sorted by
 // ref, and the resources that are not (sorted): their objects are missing
 // from the captures, and whoever publishes must keep what it recorded of
-// them rather than read their absence as deletions.
-func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
+// them rather than read their absence as deletions. The captures are the
+// cache's own, packed (capture.Packed): nothing changes them, so they are
+// shared rather than copied.
+func (w *Watcher) Snapshot() ([]*capture.Packed, []Unlisted) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var runs [][]*capture.Capture
+	var runs [][]*capture.Packed
 	var unlisted []Unlisted
 	n := 0
 	for _, k := range w.kinds {
@@ -297,31 +304,19 @@ func (w *Watcher) Snapshot() ([]capture.Capture, []Unlisted) {
 			continue
 		}
 		// Each resource's captures in order (order.go), then the
-		// resources in the order of their group and kind: sorted as
-		// pointers and copied once, because swapping the captures
-		// themselves moved a few hundred bytes per swap.
+		// resources in the order of their group and kind.
 		if run := k.order.sorted(k.informer.GetStore().List()); len(run) > 0 {
 			runs = append(runs, run)
 			n += len(run)
 		}
 	}
-	ptrs := joinRuns(runs, n)
-	// One allocation at the final size: grown by appending, 50,000
-	// captures leave three times their size behind in copies.
-	var out []capture.Capture
-	if len(ptrs) > 0 {
-		out = make([]capture.Capture, len(ptrs))
-	}
-	for i, c := range ptrs {
-		out[i] = *c
-	}
 	sortUnlisted(unlisted)
-	return out, unlisted
+	return joinRuns(runs, n), unlisted
 }
 
 // snapshotChanges is Snapshot with what changed since the last snapshot
 // published (capture.Changes), taken before the caches are listed.
-func (w *Watcher) snapshotChanges() ([]capture.Capture, []Unlisted, *capture.Changes) {
+func (w *Watcher) snapshotChanges() ([]*capture.Packed, []Unlisted, *capture.Changes) {
 	ch := w.changes.take()
 	caps, unlisted := w.Snapshot()
 	return caps, unlisted, ch
@@ -380,7 +375,7 @@ func (w *Watcher) Stats() Stats {
 		k.mu.Unlock()
 		for _, obj := range k.informer.GetStore().List() {
 			s.Objects++
-			if c := capturedOf(obj); c != nil && c.Capture != nil {
+			if c := capturedOf(obj); c != nil && c.Packed != nil {
 				s.Captured++
 			}
 		}

@@ -94,7 +94,7 @@ keeps going. See docs/run.md.`,
 			// provider when it is made.
 			kube.ClientMetrics()
 			var ctl *live.Controller
-			ctl = cl.NewController(cfg.Rules, func(ctx context.Context, caps []capture.Capture, unlisted []live.Unlisted) error {
+			ctl = cl.NewController(cfg.Rules, func(ctx context.Context, caps []*capture.Packed, unlisted []live.Unlisted) error {
 				if !lead.Active() {
 					// A standby drops the captures: the leader's publish has them all.
 					slog.Debug("standby: not publishing", "objects", len(caps))
