@@ -49,7 +49,7 @@ func Pack(c Capture) *Packed {
 	}
 	// One allocation at the final size: the encoder's slice grew by
 	// doubling and would keep up to twice the bytes.
-	p.data = slices.Clip(slices.Clone(b))
+	p.data = slices.Clone(b)
 	return p
 }
 
