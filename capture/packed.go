@@ -121,7 +121,11 @@ func SortedPacked(caps []*Packed) []*Packed {
 // The encoding: one tag byte per value, then for a string its length
 // (uvarint) and bytes, for an int64 a varint, for a float64 its 8 bytes,
 // for a map its entry count and each key (as a string, without tag) and
-// value in key order, for a list its length and values.
+// value in key order, for a list its length and values. Not JSON, which
+// encoding/json would also write with sorted keys: read back, a float64
+// of 1.0 becomes an int64 (apimachinery's decoding) and a nil map or list
+// becomes null, so a capture would not unpack to itself; and decoding it
+// goes through reflection for every value.
 const (
 	tagNil byte = iota + 1
 	tagFalse
