@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/pager"
@@ -38,16 +37,18 @@ const listPageSize = 500
 // page at the first page's resourceVersion: at least as fresh as whatever
 // the reflector asks for. When a page's continue token has expired
 // (compaction), the error reaches the reflector, which lists again.
-type pagedLister struct {
-	res       dynamic.ResourceInterface
-	transform cache.TransformFunc
+type pagedLister struct{ *cache.ListWatch }
+
+// newPagedLister is client-go's ListWatch of res with pagedList's list.
+func newPagedLister(res dynamic.ResourceInterface, transform cache.TransformFunc) *pagedLister {
+	return &pagedLister{&cache.ListWatch{ListWithContextFunc: pagedList(res, transform), WatchFuncWithContext: res.Watch}}
 }
 
 // newPagedInformer is dynamicinformer.NewFilteredDynamicInformer's
 // informer (all namespaces, no resync, no indexers) over a pagedLister.
 func newPagedInformer(dyn dynamic.Interface, gvr schema.GroupVersionResource, transform cache.TransformFunc) cache.SharedIndexInformer {
 	return cache.NewSharedIndexInformerWithOptions(
-		&pagedLister{res: dyn.Resource(gvr), transform: transform},
+		newPagedLister(dyn.Resource(gvr), transform),
 		&unstructured.Unstructured{},
 		cache.SharedIndexInformerOptions{ObjectDescription: gvr.String()})
 }
@@ -56,19 +57,7 @@ func newPagedInformer(dyn dynamic.Interface, gvr schema.GroupVersionResource, tr
 // use a watch-list (client-go's watchlist.DoesClientNotSupportWatchListSemantics).
 func (l *pagedLister) IsWatchListSemanticsUnSupported() bool { return true }
 
-func (l *pagedLister) List(opts metav1.ListOptions) (runtime.Object, error) {
-	return l.ListWithContext(context.Background(), opts)
-}
-
-func (l *pagedLister) Watch(opts metav1.ListOptions) (watch.Interface, error) {
-	return l.WatchWithContext(context.Background(), opts)
-}
-
-func (l *pagedLister) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	return l.res.Watch(ctx, opts)
-}
-
-// ListWithContext lists every object, page by page, as captures, with
+// pagedList lists every object of res, page by page, as captures, with
 // client-go's pager (EachListItem): the next page is asked for while this
 // one is turned into captures (the apiserver's time to serve a page and
 // driftback's to decode and transform one are about equal; one after the
@@ -77,36 +66,38 @@ func (l *pagedLister) WatchWithContext(ctx context.Context, opts metav1.ListOpti
 // one being read). A list cut short (ctx ended, a page failed) is the
 // pager's error, never the pages read so far: the reflector would replace
 // its cache with them, and every object not yet read would look deleted.
-func (l *pagedLister) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-	out := &capturedList{}
-	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		page, err := l.res.List(ctx, opts)
-		if err == nil && out.ResourceVersion == "" {
-			// Read after EachListItem returns, which waits for this
-			// goroutine's result.
-			out.ResourceVersion = page.GetResourceVersion()
-		}
-		return page, err
-	})
-	p.PageBufferSize = 1
-	opts.ResourceVersion, opts.ResourceVersionMatch, opts.Continue = "", "", ""
-	opts.Limit = listPageSize
-	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
-		c, err := l.transform(obj)
+func pagedList(res dynamic.ResourceInterface, transform cache.TransformFunc) cache.ListWithContextFunc {
+	return func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		out := &capturedList{}
+		p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			page, err := res.List(ctx, opts)
+			if err == nil && out.ResourceVersion == "" {
+				// Read after EachListItem returns, which waits for this
+				// goroutine's result.
+				out.ResourceVersion = page.GetResourceVersion()
+			}
+			return page, err
+		})
+		p.PageBufferSize = 1
+		opts.ResourceVersion, opts.ResourceVersionMatch, opts.Continue = "", "", ""
+		opts.Limit = listPageSize
+		err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
+			c, err := transform(obj)
+			if err != nil {
+				return err
+			}
+			o, ok := c.(runtime.Object)
+			if !ok {
+				return fmt.Errorf("list: the transform made a %T of %T", c, obj)
+			}
+			out.Items = append(out.Items, o)
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, err // the reflector's words: "failed to list <resource>"
 		}
-		o, ok := c.(runtime.Object)
-		if !ok {
-			return fmt.Errorf("list: the transform made a %T of %T", c, obj)
-		}
-		out.Items = append(out.Items, o)
-		return nil
-	})
-	if err != nil {
-		return nil, err // the reflector's words: "failed to list <resource>"
+		return out, nil
 	}
-	return out, nil
 }
 
 // capturedList is what pagedLister's list hands the reflector: the

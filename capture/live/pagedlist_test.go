@@ -98,7 +98,7 @@ func TestPagedListReadsPageByPage(t *testing.T) {
 		srv.objs = append(srv.objs, bucket(fmt.Sprintf("b-%04d", i), fmt.Sprintf("ext-%d", i)))
 	}
 	res := Resource{GVR: bucketGVR, Kind: "Bucket"}
-	l := &pagedLister{res: pagingDynamic{f.dyn, srv}.Resource(bucketGVR), transform: transform(crossplaneRules(t), res)}
+	l := newPagedLister(pagingDynamic{f.dyn, srv}.Resource(bucketGVR), transform(crossplaneRules(t), res))
 
 	obj, err := l.ListWithContext(t.Context(), metav1.ListOptions{ResourceVersion: "0", Limit: 7})
 	if err != nil {
