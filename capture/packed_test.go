@@ -12,29 +12,38 @@ import (
 // two packed captures are equal exactly when Equal says the captures are.
 func TestPackRoundTrip(t *testing.T) {
 	ref := ObjectRef{Group: "g", Version: "v1", Kind: "K", Namespace: "ns", Name: "n"}
-	caps := []Capture{
-		{Ref: ref, Mode: ModePatch, Object: map[string]any{"apiVersion": "g/v1", "kind": "K", "metadata": map[string]any{"name": "n"}}},
-		{Ref: ref, Mode: ModePatch, Object: map[string]any{"apiVersion": "g/v1", "kind": "K", "metadata": map[string]any{"name": "n"}}, Status: map[string]any{}},
-		{Ref: ref, Mode: ModeAuto, Rules: []string{"a", "b"}, EncryptKeys: []string{"k"}, Withheld: []string{"spec.password"},
+	var caps []Capture
+	for _, tt := range []struct {
+		name    string
+		c       Capture
+		encoded bool // false: kept unencoded, as it is
+	}{
+		{"identity only", Capture{Ref: ref, Mode: ModePatch, Object: map[string]any{"apiVersion": "g/v1", "kind": "K", "metadata": map[string]any{"name": "n"}}}, true},
+		{"empty status", Capture{Ref: ref, Mode: ModePatch, Object: map[string]any{"apiVersion": "g/v1", "kind": "K", "metadata": map[string]any{"name": "n"}}, Status: map[string]any{}}, true},
+		{"every JSON type and field", Capture{Ref: ref, Mode: ModeAuto, Rules: []string{"a", "b"}, EncryptKeys: []string{"k"}, Withheld: []string{"spec.password"},
 			Object:  map[string]any{"spec": map[string]any{"l": []any{int64(1), 1.5, "s", true, false, nil, map[string]any{"x": int64(-3)}, []any{}}, "e": map[string]any{}, "nm": map[string]any(nil), "nl": []any(nil)}},
 			Applied: map[string]any{"spec": map[string]any{"big": int64(1) << 62, "min": int64(-1) << 63, "f": -0.25}},
 			Whole:   map[string]any{"a": ""},
-			Status:  map[string]any{"atProvider": map[string]any{"arn": "arn:aws:s3:::b", "u": "é\x00\n"}}},
-		{Ref: ref, Mode: ModeAuto, Rules: []string{"a"}, Object: map[string]any{"spec": map[string]any{"l": []any{int64(1)}}}},
-		{Ref: ref, Mode: ModeObject, Object: map[string]any{"x": struct{ A int }{1}}}, // kept unencoded
-		{Ref: ref, Mode: ModeObject, Object: map[string]any{"i": 7}},                  // an int, not int64: kept unencoded
-		{Ref: ObjectRef{Kind: "ConfigMap", Version: "v1", Name: "n"}, Mode: ModePatch},
+			Status:  map[string]any{"atProvider": map[string]any{"arn": "arn:aws:s3:::b", "u": "é\x00\n"}}}, true},
+		{"one rule, a list", Capture{Ref: ref, Mode: ModeAuto, Rules: []string{"a"}, Object: map[string]any{"spec": map[string]any{"l": []any{int64(1)}}}}, true},
+		{"a struct", Capture{Ref: ref, Mode: ModeObject, Object: map[string]any{"x": struct{ A int }{1}}}, false},
+		{"an int, not int64", Capture{Ref: ref, Mode: ModeObject, Object: map[string]any{"i": 7}}, false},
+		{"no maps", Capture{Ref: ObjectRef{Kind: "ConfigMap", Version: "v1", Name: "n"}, Mode: ModePatch}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Pack(tt.c)
+			if got := p.Unpack(); !reflect.DeepEqual(got, tt.c) {
+				t.Errorf("unpacked %#v, want %#v", got, tt.c)
+			}
+			if _, encoded := p.Encoded(); encoded != tt.encoded {
+				t.Errorf("encoded %v, want %v", encoded, tt.encoded)
+			}
+		})
+		caps = append(caps, tt.c)
 	}
 	for i := range caps {
-		p := Pack(caps[i])
-		if got := p.Unpack(); !reflect.DeepEqual(got, caps[i]) {
-			t.Errorf("capture %d: unpacked %#v, want %#v", i, got, caps[i])
-		}
-		if _, encoded := p.Encoded(); encoded != (i < 4 || i == 6) {
-			t.Errorf("capture %d: encoded %v", i, encoded)
-		}
 		for j := range caps {
-			if got, want := PackedEqual(p, Pack(caps[j])), Equal(&caps[i], &caps[j]); got != want {
+			if got, want := PackedEqual(Pack(caps[i]), Pack(caps[j])), Equal(&caps[i], &caps[j]); got != want {
 				t.Errorf("captures %d and %d: PackedEqual %v, Equal %v", i, j, got, want)
 			}
 		}
